@@ -1,0 +1,120 @@
+"""The embedded broker's ASGI app: routes, ProblemDetails errors, limits, auth and metrics."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+import citiesincharge
+from citiesincharge.settings import Settings
+
+from .errors import BadRequestData, NgsiLdError, PayloadTooLarge, Unauthorized
+from .routes import batch, entities, info, subscriptions, temporal
+from .service import Broker
+
+log = logging.getLogger(__name__)
+_PUBLIC_PREFIXES = ("/version", "/health", "/ngsi-ld/contexts/", "/docs", "/openapi.json")
+
+
+def problem(error: NgsiLdError) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    return JSONResponse(error.body(), status_code=error.status, headers=headers)
+
+
+class BodyLimit:
+    """Reject bodies over the limit with 413 before they are buffered (Content-Length or streamed)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        too_large = PayloadTooLarge(f"request body exceeds the limit of {self.limit} bytes")
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await problem(too_large)(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.limit:
+                raise too_large
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def create_app(settings: Settings, public_urls: list[str] | None = None) -> FastAPI:
+    """Build the app; ``public_urls`` are the base URLs clients use (for the served @context)."""
+    base = f"http://{settings.broker_host}:{settings.broker_port}"
+    urls = list(dict.fromkeys([*(public_urls or []), base, f"http://127.0.0.1:{settings.broker_port}",
+                               f"http://localhost:{settings.broker_port}",
+                               *([settings.broker_public_url] if settings.broker_public_url else [])]))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.broker.close()
+
+    app = FastAPI(title="CitiesInCharge embedded NGSI-LD broker", version=citiesincharge.__version__,
+                  lifespan=lifespan, description="The ETSI GS CIM 009 subset CitiesInCharge needs, on SQLite.")
+    app.state.broker = Broker(settings, urls)
+    for module in (entities, batch, subscriptions, temporal, info):
+        app.include_router(module.router)
+
+    @app.exception_handler(NgsiLdError)
+    async def _ngsi_error(_request: Request, error: NgsiLdError) -> Response:
+        return problem(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, error: RequestValidationError) -> Response:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return problem(BadRequestData(f"{where}: {first.get('msg')}"))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, error: Exception) -> Response:
+        log.exception("internal error")
+        return problem(NgsiLdError(f"internal error ({type(error).__name__}); see the broker log"))
+
+    metrics = app.state.broker.metrics
+
+    @app.middleware("http")
+    async def _auth_and_metrics(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        route = request.url.path
+        required = settings.broker_required_token()
+        if required is not None and not route.startswith(_PUBLIC_PREFIXES):
+            given = request.headers.get("Authorization", "")
+            expected = "Bearer " + required.get_secret_value()
+            if not hmac.compare_digest(given.encode(), expected.encode()):
+                response = problem(Unauthorized("a valid 'Authorization: Bearer <token>' header is required"))
+                metrics.requests.labels(request.method, "unauthorized", "401").inc()
+                return response
+        try:
+            response: Response = await call_next(request)
+        except NgsiLdError as error:  # raised by the body limiter while the route read the body
+            response = problem(error)
+        matched = request.scope.get("route")
+        label = getattr(matched, "path", "unmatched")
+        metrics.requests.labels(request.method, label, str(response.status_code)).inc()
+        metrics.latency.labels(request.method, label).observe(time.perf_counter() - started)
+        return response
+
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app

@@ -1,0 +1,163 @@
+"""HTTP conventions of NGSI-LD: content types, the @context Link header, options, responses.
+
+Kept apart from the routes so that every endpoint negotiates content the same way (§6.3.4-6.3.6).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.responses import Response
+
+from citiesincharge import ldcontext
+
+from .errors import BadRequestData, InvalidRequest, NotAcceptable, UnsupportedMediaType
+
+JSON = "application/json"
+JSON_LD = "application/ld+json"
+GEO_JSON = "application/geo+json"
+MERGE_PATCH = "application/merge-patch+json"
+LINK_REL = "http://www.w3.org/ns/json-ld#context"
+_LINK = re.compile(r'<([^>]+)>\s*;(.*)')
+_TENANT = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+OPTIONS = {"keyValues", "simplified", "concise", "normalized", "sysAttrs", "noOverwrite", "replace",
+           "update", "temporalValues", "aggregatedValues", "count"}
+
+
+def link_header(context_url: str) -> str:
+    return f'<{context_url}>; rel="{LINK_REL}"; type="{JSON_LD}"'
+
+
+def tenant_of(request: Request) -> str:
+    tenant = request.headers.get("NGSILD-Tenant", "")
+    if tenant and not _TENANT.match(tenant):
+        raise BadRequestData(f"NGSILD-Tenant '{tenant}' must be 1-64 letters, digits, '_' or '-'")
+    return tenant
+
+
+def context_from_link(request: Request) -> str | None:
+    """The @context URL of a ``Link`` header with the JSON-LD context relation, if any."""
+    header = request.headers.get("Link")
+    if not header:
+        return None
+    for part in header.split(","):
+        match = _LINK.match(part.strip())
+        if match and LINK_REL in match.group(2):
+            return match.group(1)
+    raise BadRequestData(f"Link header '{header}' is not a JSON-LD @context link")
+
+
+@dataclass
+class Body:
+    data: Any
+    context: Any
+
+
+async def read_body(request: Request, *, allow_merge_patch: bool = False) -> Body:
+    """Parse a JSON body and find its @context as §6.3.5 says for each content type."""
+    media = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+    allowed = {JSON, JSON_LD} | ({MERGE_PATCH} if allow_merge_patch else set())
+    if media not in allowed:
+        raise UnsupportedMediaType(f"Content-Type '{media or 'none'}' not supported; use "
+                                   + " or ".join(sorted(allowed)))
+    raw = await request.body()
+    if not raw:
+        raise InvalidRequest("the request body is empty")
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as error:
+        raise InvalidRequest(f"the request body is not valid JSON ({error})") from None
+    link = context_from_link(request)
+    if media == JSON_LD:
+        if link is not None:
+            raise BadRequestData("with application/ld+json the @context goes in the body, not a Link header")
+        items = data if isinstance(data, list) else [data]
+        contexts = [i.get("@context") for i in items if isinstance(i, dict)]
+        if not contexts or any(c is None for c in contexts):
+            raise BadRequestData("application/ld+json payloads must carry an @context member")
+        return Body(data, contexts[0])
+    if _has_body_context(data):
+        raise BadRequestData("@context in the body needs Content-Type application/ld+json")
+    return Body(data, link)
+
+
+def _has_body_context(data: Any) -> bool:
+    if isinstance(data, dict):
+        return "@context" in data
+    return isinstance(data, list) and any(isinstance(i, dict) and "@context" in i for i in data)
+
+
+def accepted(request: Request, *, geo: bool = False) -> str:
+    """The response media type chosen from the Accept header."""
+    header = request.headers.get("Accept", "")
+    if not header:
+        return JSON
+    offered = [JSON, JSON_LD] + ([GEO_JSON] if geo else [])
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        quality = 1.0
+        for param in fields[1:]:
+            if param.startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        ranked.append((-quality, index, fields[0].lower()))
+    for _q, _i, media in sorted(ranked):
+        if media in offered:
+            return media
+        if media in ("*/*", "application/*"):
+            return JSON
+    raise NotAcceptable(f"Accept '{header}' offers none of {', '.join(offered)}")
+
+
+def parse_options(raw: str | None, allowed: set[str]) -> set[str]:
+    if not raw:
+        return set()
+    options = {o.strip() for o in raw.split(",") if o.strip()}
+    unknown = options - allowed
+    if unknown:
+        raise BadRequestData(f"options {sorted(unknown)} not supported here; use {', '.join(sorted(allowed))}")
+    return options
+
+
+def output_format(options: set[str], format_param: str | None = None) -> str:
+    if format_param is not None:
+        if format_param not in ("normalized", "keyValues", "simplified", "concise"):
+            raise BadRequestData(f"format '{format_param}' must be normalized, keyValues or concise")
+        return "keyValues" if format_param == "simplified" else format_param
+    chosen = options & {"keyValues", "simplified", "concise", "normalized"}
+    if len(chosen) > 1:
+        raise BadRequestData(f"options {sorted(chosen)} are mutually exclusive")
+    name = next(iter(chosen), "normalized")
+    return "keyValues" if name == "simplified" else name
+
+
+def split_list(raw: str | None) -> list[str] | None:
+    if raw is None:
+        return None
+    items = [i.strip() for i in raw.split(",") if i.strip()]
+    if not items:
+        raise BadRequestData("an empty list parameter was given")
+    return items
+
+
+def json_response(payload: Any, *, media: str, context: Any, status: int = 200,
+                  headers: dict[str, str] | None = None) -> Response:
+    """Serialise with the @context where the media type says it goes (Link vs. body)."""
+    headers = dict(headers or {})
+    response_context = context if context is not None else ldcontext.CORE_CONTEXT_URL
+    if media == JSON_LD:
+        if isinstance(payload, list):
+            payload = [dict(item, **{"@context": response_context}) for item in payload]
+        elif isinstance(payload, dict):
+            payload = dict(payload, **{"@context": response_context})
+    elif media == JSON:
+        url = response_context if isinstance(response_context, str) else ldcontext.CORE_CONTEXT_URL
+        headers["Link"] = link_header(url)
+    return Response(orjson.dumps(payload), status_code=status, media_type=media, headers=headers)

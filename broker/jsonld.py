@@ -1,0 +1,246 @@
+"""@context resolution and the term expansion / compaction NGSI-LD needs.
+
+NGSI-LD only expands *names* (entity types, attribute and sub-attribute names) and compacts them
+again on output; it never needs full JSON-LD graph algorithms. Like Orion-LD, the broker turns a
+context into a flat term map once, caches it, and then expands or compacts a name with two dict
+look-ups — full JSON-LD processing per request would cost milliseconds per entity.
+
+Remote contexts are fetched with a short timeout and cached; contexts shipped with the product and
+contexts preloaded from a local directory resolve without any network at all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from citiesincharge import ldcontext
+
+from .errors import BadRequestData, InvalidRequest, LdContextNotAvailable
+
+log = logging.getLogger(__name__)
+
+CORE = ldcontext.CORE_CONTEXT_URL
+#: Members of entities and attributes that are NGSI-LD structure, never user terms.
+STRUCTURAL = frozenset({
+    "id", "type", "value", "object", "objectType", "observedAt", "unitCode", "datasetId",
+    "createdAt", "modifiedAt", "deletedAt", "instanceId", "languageMap", "valueList", "objectList",
+    "vocab", "json", "lang", "scope", "@context", "previousValue", "previousObject",
+})
+_MAX_NESTING = 8
+
+
+class TermMap:
+    """A resolved context: short name <-> IRI, with ``@vocab`` as the fallback."""
+
+    def __init__(self, terms: dict[str, str], vocab: str | None) -> None:
+        self.terms = terms
+        self.vocab = vocab
+        reverse: dict[str, str] = {}
+        for term, iri in sorted(terms.items(), key=lambda kv: (len(kv[0]), kv[0]), reverse=True):
+            reverse[iri] = term  # shortest (then alphabetically first) term wins
+        self.reverse = reverse
+        self._expanded: dict[str, str] = {}
+
+    def expand(self, name: str) -> str:
+        hit = self._expanded.get(name)
+        if hit is not None:
+            return hit
+        iri = self._expand(name)
+        if len(self._expanded) < 100_000:
+            self._expanded[name] = iri
+        return iri
+
+    def _expand(self, name: str) -> str:
+        if name in self.terms:
+            return self.terms[name]
+        if ":" in name:
+            prefix, _, suffix = name.partition(":")
+            if prefix in self.terms and not suffix.startswith("//"):
+                return self.terms[prefix] + suffix
+            return name  # already an absolute IRI
+        if self.vocab is None:
+            raise BadRequestData(f"term '{name}' cannot be expanded: not in the @context and no @vocab")
+        return self.vocab + name
+
+    def compact(self, iri: str) -> str:
+        term = self.reverse.get(iri)
+        if term is not None:
+            return term
+        if self.vocab and iri.startswith(self.vocab):
+            short = iri[len(self.vocab):]
+            if short not in self.terms and ":" not in short:
+                return short
+        return iri
+
+
+def _flatten(definitions: dict[str, Any]) -> tuple[dict[str, str | None], str | None, bool]:
+    """Raw term -> @id (unresolved) of one context object, its @vocab, whether @vocab was set."""
+    raw: dict[str, str | None] = {}
+    vocab_set = "@vocab" in definitions
+    vocab = definitions.get("@vocab")
+    for term, definition in definitions.items():
+        if term.startswith("@"):
+            continue
+        if definition is None:
+            raw[term] = None
+        elif isinstance(definition, str):
+            raw[term] = definition
+        elif isinstance(definition, dict):
+            iri = definition.get("@id")
+            raw[term] = iri if isinstance(iri, str) else "@vocab:" + term
+        else:
+            raise BadRequestData(f"@context term '{term}' has an invalid definition")
+    return raw, vocab, vocab_set
+
+
+def _resolve_iri(value: str, raw: dict[str, str | None], vocab: str | None, depth: int = 0) -> str:
+    if value.startswith("@vocab:"):
+        return (vocab or "") + value[len("@vocab:"):]
+    if depth > _MAX_NESTING or value.startswith("@"):
+        return value
+    if ":" in value:
+        prefix, _, suffix = value.partition(":")
+        target = raw.get(prefix)
+        if target and not suffix.startswith("//"):
+            return _resolve_iri(target, raw, vocab, depth + 1) + suffix
+        return value
+    target = raw.get(value)
+    if target and target != value:
+        return _resolve_iri(target, raw, vocab, depth + 1)
+    return (vocab or "") + value
+
+
+class ContextResolver:
+    """Turns a request's @context (URL, list or inline object) into a cached :class:`TermMap`.
+
+    ``preloaded`` maps context URLs to documents that never need the network (the vendored core
+    and SDM contexts, the project context, and whatever a site drops into its context directory).
+    """
+
+    def __init__(self, *, fetch_timeout: float = 5.0, cache_size: int = 256,
+                 failure_ttl: float = 10.0) -> None:
+        self.fetch_timeout = fetch_timeout
+        self.failure_ttl = failure_ttl
+        self.cache_size = cache_size
+        self.preloaded: dict[str, Any] = {}
+        self._documents: OrderedDict[str, Any] = OrderedDict()
+        self._failures: dict[str, tuple[float, LdContextNotAvailable]] = {}
+        self._maps: OrderedDict[str, TermMap] = OrderedDict()
+        self._lock = threading.Lock()
+        self._http = requests.Session()
+        for url, file_name in ldcontext.VENDORED_CONTEXTS.items():
+            self.preloaded[url] = ldcontext.load_vendored(file_name)["@context"]
+
+    def preload(self, url: str, document: dict[str, Any]) -> None:
+        if "@context" not in document:
+            raise ValueError(f"context document for {url} has no @context member")
+        self.preloaded[url] = document["@context"]
+
+    def preload_directory(self, directory: Path) -> int:
+        """Load ``contexts.json`` ({url: file}) from a directory; returns how many were loaded."""
+        index_file = directory / "contexts.json"
+        if not index_file.is_file():
+            return 0
+        index = json.loads(index_file.read_text("utf-8"))
+        for url, file_name in index.items():
+            self.preload(url, json.loads((directory / file_name).read_text("utf-8")))
+        return len(index)
+
+    # -- term maps ---------------------------------------------------------------------------
+    def term_map(self, context: Any) -> TermMap:
+        """The term map for a request's context value (``None`` = core context only)."""
+        key = json.dumps(context, sort_keys=True) if not isinstance(context, str) else context
+        with self._lock:
+            hit = self._maps.get(key)
+            if hit is not None:
+                self._maps.move_to_end(key)
+                return hit
+        built = self._build(context)
+        with self._lock:
+            self._maps[key] = built
+            while len(self._maps) > self.cache_size:
+                self._maps.popitem(last=False)
+        return built
+
+    def _build(self, context: Any) -> TermMap:
+        layers: list[dict[str, Any]] = []
+        self._collect(context, layers, depth=0)
+        self._collect(CORE, layers, depth=0)  # core is applied last and is protected
+        raw: dict[str, str | None] = {}
+        vocab: str | None = None
+        for layer in layers:
+            layer_raw, layer_vocab, vocab_set = _flatten(layer)
+            raw.update(layer_raw)
+            if vocab_set:
+                vocab = layer_vocab
+        terms = {t: _resolve_iri(v, raw, vocab) for t, v in raw.items() if v is not None}
+        return TermMap(terms, vocab)
+
+    def _collect(self, context: Any, layers: list[dict[str, Any]], depth: int) -> None:
+        if depth > _MAX_NESTING:
+            raise InvalidRequest("@context nests more than 8 levels of remote contexts")
+        if context is None:
+            return
+        if isinstance(context, str):
+            self._collect(self.document(context), layers, depth + 1)
+        elif isinstance(context, list):
+            for item in context:
+                self._collect(item, layers, depth)
+        elif isinstance(context, dict):
+            layers.append(context)
+        else:
+            raise BadRequestData("@context must be a URL, an object or a list of them")
+
+    # -- documents ---------------------------------------------------------------------------
+    def document(self, url: str) -> Any:
+        """The ``@context`` value of the document at ``url`` (preloaded, cached or fetched)."""
+        if url in self.preloaded:
+            return self.preloaded[url]
+        if not url.startswith(("http://", "https://")):
+            raise BadRequestData(f"@context '{url}' is not an http(s) URL")
+        with self._lock:
+            if url in self._documents:
+                self._documents.move_to_end(url)
+                return self._documents[url]
+            failed = self._failures.get(url)
+            if failed and time.monotonic() - failed[0] < self.failure_ttl:
+                raise failed[1]
+        try:
+            value = self._fetch(url)
+        except LdContextNotAvailable as error:
+            with self._lock:
+                self._failures[url] = (time.monotonic(), error)
+            raise
+        with self._lock:
+            self._documents[url] = value
+            while len(self._documents) > self.cache_size:
+                self._documents.popitem(last=False)
+        return value
+
+    def _fetch(self, url: str) -> Any:
+        try:
+            response = self._http.get(url, timeout=self.fetch_timeout,
+                                      headers={"Accept": "application/ld+json, application/json"})
+        except requests.Timeout:
+            raise LdContextNotAvailable(f"@context {url} did not answer within {self.fetch_timeout} s",
+                                        status=504) from None
+        except requests.RequestException as error:
+            raise LdContextNotAvailable(f"@context {url} cannot be fetched: {type(error).__name__}") from None
+        if response.status_code != 200:
+            raise LdContextNotAvailable(f"@context {url} answered HTTP {response.status_code}")
+        try:
+            document = response.json()
+        except ValueError:
+            raise LdContextNotAvailable(f"@context {url} is not valid JSON") from None
+        if not isinstance(document, dict) or "@context" not in document:
+            raise LdContextNotAvailable(f"@context {url} has no @context member")
+        log.info("fetched @context %s", url)
+        return document["@context"]

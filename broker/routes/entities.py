@@ -1,0 +1,266 @@
+"""/ngsi-ld/v1/entities: create, retrieve, query, replace, merge, attributes, delete (§5.6, 5.7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from ..attributes import check_entity_id, parse_entity, parse_fragment, render_entity
+from ..errors import BadRequestData, ResourceNotFound
+from ..geo import compile_geo
+from ..http import accepted, json_response, output_format, parse_options, read_body, split_list, tenant_of
+from ..query import compile_query
+from ..service import EntityQuery
+from ..timeutil import now_iso
+from .common import broker_of, expand_all, paging, request_term_map
+
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"])
+_READ_OPTIONS = {"keyValues", "simplified", "concise", "normalized", "sysAttrs", "count"}
+
+
+def _geojson_collection(entities: list[dict[str, Any]], geoproperty: str) -> dict[str, Any]:
+    features = []
+    for entity in entities:
+        geometry = entity.get(geoproperty)
+        if isinstance(geometry, dict):
+            geometry = geometry.get("value", geometry)
+        features.append({"id": entity["id"], "type": "Feature", "geometry": geometry,
+                         "properties": {k: v for k, v in entity.items() if k != "id"}})
+    return {"type": "FeatureCollection", "features": features}
+
+
+@router.post("/entities", status_code=201)
+async def create_entity(request: Request) -> Response:
+    broker = broker_of(request)
+    tenant = tenant_of(request)
+    body = await read_body(request)
+    tm = await broker.term_map(body.context)
+    entity = parse_entity(body.data, tm, now_iso())
+    change = broker.store.create(tenant, entity)
+    broker.publish(tenant, [change])
+    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{entity['id']}"})
+
+
+@router.get("/entities")
+async def query_entities(
+    request: Request,
+    id: str | None = Query(None, description="comma-separated entity ids"),
+    type: str | None = Query(None, description="comma-separated entity types"),
+    idPattern: str | None = None,
+    attrs: str | None = None,
+    q: str | None = None,
+    georel: str | None = None,
+    geometry: str | None = None,
+    coordinates: str | None = None,
+    geoproperty: str | None = None,
+    limit: str | None = None,
+    offset: str | None = None,
+    count: bool = False,
+    options: str | None = None,
+    format: str | None = None,
+    pick: str | None = None,
+    omit: str | None = None,
+) -> Response:
+    broker = broker_of(request)
+    tenant = tenant_of(request)
+    media = accepted(request, geo=True)
+    context, tm = await request_term_map(request)
+    opts = parse_options(options, _READ_OPTIONS)
+    fmt = output_format(opts, format)
+    if media == "application/geo+json" and format is None and not opts & {"normalized", "concise"}:
+        fmt = "keyValues"  # GeoJSON properties read best as plain values
+    size, start = paging(limit, offset)
+    ids = split_list(id)
+    if ids is not None:
+        for entity_id in ids:
+            check_entity_id(entity_id)
+    if not any((ids, type, idPattern, attrs, q, georel)):
+        raise BadRequestData("a query needs at least one of id, type, idPattern, attrs, q or georel")
+    query = EntityQuery(
+        ids=ids,
+        types=expand_all(tm, split_list(type)),
+        id_pattern=EntityQuery.pattern(idPattern),
+        attrs=expand_all(tm, split_list(attrs)),
+        q=compile_query(q, tm) if q else None,
+        geo=compile_geo(georel, geometry, coordinates, tm.expand(geoproperty or "location")),
+    )
+    matches = list(broker.select(tenant, query))
+    page = matches[start:start + size]
+    pick_set = set(split_list(pick) or []) or None
+    rendered = [render_entity(e, tm, fmt=fmt, attrs=query.attrs, sys_attrs="sysAttrs" in opts,
+                              pick=pick_set, omit=set(split_list(omit) or [])) for e in page]
+    headers = {}
+    if count or "count" in opts:
+        headers["NGSILD-Results-Count"] = str(len(matches))
+    if media == "application/geo+json":
+        return json_response(_geojson_collection(rendered, geoproperty or "location"), media=media,
+                             context=context, headers=headers)
+    return json_response(rendered, media=media, context=context, headers=headers)
+
+
+@router.get("/entities/{entity_id}")
+async def retrieve_entity(request: Request, entity_id: str, attrs: str | None = None,
+                          options: str | None = None, format: str | None = None,
+                          pick: str | None = None, omit: str | None = None) -> Response:
+    broker = broker_of(request)
+    tenant = tenant_of(request)
+    media = accepted(request, geo=True)
+    check_entity_id(entity_id)
+    context, tm = await request_term_map(request)
+    opts = parse_options(options, _READ_OPTIONS)
+    fmt = output_format(opts, format)
+    entity = broker.store.get(tenant, entity_id)
+    wanted = expand_all(tm, split_list(attrs))
+    rendered = render_entity(entity, tm, fmt=fmt, attrs=wanted, sys_attrs="sysAttrs" in opts,
+                             pick=set(split_list(pick) or []) or None, omit=set(split_list(omit) or []))
+    if media == "application/geo+json":
+        return json_response(_geojson_collection([rendered], "location")["features"][0], media=media,
+                             context=context)
+    return json_response(rendered, media=media, context=context)
+
+
+@router.put("/entities/{entity_id}", status_code=204)
+async def replace_entity(request: Request, entity_id: str) -> Response:
+    broker = broker_of(request)
+    tenant = tenant_of(request)
+    body = await read_body(request)
+    if not isinstance(body.data, dict):
+        raise BadRequestData("an entity must be a JSON object")
+    data = dict(body.data)
+    if data.setdefault("id", entity_id) != entity_id:
+        raise BadRequestData(f"body id {data['id']} differs from the URL's {entity_id}")
+    if "type" not in data:  # stored type IRIs expand to themselves under any context
+        data["type"] = list(broker.store.get(tenant, entity_id)["type"])
+    tm = await broker.term_map(body.context)
+    entity = parse_entity(data, tm, now_iso())
+    change = broker.store.replace(tenant, entity)
+    broker.publish(tenant, [change])
+    return Response(status_code=204)
+
+
+@router.patch("/entities/{entity_id}", status_code=204)
+async def merge_entity(request: Request, entity_id: str) -> Response:
+    broker = broker_of(request)
+    tenant = tenant_of(request)
+    check_entity_id(entity_id)
+    body = await read_body(request, allow_merge_patch=True)
+    if not isinstance(body.data, dict):
+        raise BadRequestData("a merge-patch body must be a JSON object")
+    if body.data.get("id", entity_id) != entity_id:
+        raise BadRequestData(f"body id {body.data['id']} differs from the URL's {entity_id}")
+    tm = await broker.term_map(body.context)
+    now = now_iso()
+    attrs = parse_fragment(body.data, tm, now)
+    change, _ = broker.store.update_attrs(tenant, entity_id, attrs, "merge", now)
+    broker.publish(tenant, [change])
+    return Response(status_code=204)
+
+
+@router.post("/entities/{entity_id}/attrs")
+async def append_attrs(request: Request, entity_id: str, options: str | None = None) -> Response:
+    broker = broker_of(request)
+    tenant = tenant_of(request)
+    check_entity_id(entity_id)
+    opts = parse_options(options, {"noOverwrite"})
+    body = await read_body(request)
+    if not isinstance(body.data, dict):
+        raise BadRequestData("an attribute fragment must be a JSON object")
+    tm = await broker.term_map(body.context)
+    now = now_iso()
+    attrs = parse_fragment(body.data, tm, now)
+    mode = "noOverwrite" if "noOverwrite" in opts else "overwrite"
+    change, not_updated = broker.store.update_attrs(tenant, entity_id, attrs, mode, now)
+    broker.publish(tenant, [change])
+    return _update_result(attrs, not_updated, tm, "was not overwritten (options=noOverwrite)")
+
+
+@router.patch("/entities/{entity_id}/attrs")
+async def update_attrs(request: Request, entity_id: str) -> Response:
+    broker = broker_of(request)
+    tenant = tenant_of(request)
+    check_entity_id(entity_id)
+    body = await read_body(request)
+    if not isinstance(body.data, dict):
+        raise BadRequestData("an attribute fragment must be a JSON object")
+    tm = await broker.term_map(body.context)
+    now = now_iso()
+    attrs = parse_fragment(body.data, tm, now)
+    change, not_updated = broker.store.update_attrs(tenant, entity_id, attrs, "onlyExisting", now)
+    broker.publish(tenant, [change])
+    return _update_result(attrs, not_updated, tm, "does not exist")
+
+
+def _update_result(attrs: dict[str, Any], not_updated: list[str], tm: Any, why: str) -> Response:
+    if not not_updated:
+        return Response(status_code=204)
+    updated = [tm.compact(a) for a in attrs if a not in not_updated]
+    body = {"updated": updated,
+            "notUpdated": [{"attributeName": tm.compact(a), "reason": f"attribute {why}"}
+                           for a in dict.fromkeys(not_updated)]}
+    return json_response(body, media="application/json", context=None, status=207)
+
+
+@router.patch("/entities/{entity_id}/attrs/{attr_id}", status_code=204)
+async def partial_attr_update(request: Request, entity_id: str, attr_id: str) -> Response:
+    broker = broker_of(request)
+    tenant = tenant_of(request)
+    check_entity_id(entity_id)
+    body = await read_body(request)
+    if not isinstance(body.data, dict):
+        raise BadRequestData("an attribute fragment must be a JSON object")
+    tm = await broker.term_map(body.context)
+    iri = tm.expand(attr_id)
+    current = broker.store.get(tenant, entity_id)["attrs"].get(iri)
+    if current is None:
+        raise ResourceNotFound(f"entity {entity_id} has no attribute {attr_id}")
+    fragment = dict(body.data)
+    if "type" not in fragment:
+        fragment["type"] = current[0]["type"]
+    now = now_iso()
+    attrs = parse_fragment({attr_id: fragment}, tm, now)
+    change, _ = broker.store.update_attrs(tenant, entity_id, attrs, "merge", now)
+    broker.publish(tenant, [change])
+    return Response(status_code=204)
+
+
+@router.put("/entities/{entity_id}/attrs/{attr_id}", status_code=204)
+async def replace_attr(request: Request, entity_id: str, attr_id: str) -> Response:
+    broker = broker_of(request)
+    tenant = tenant_of(request)
+    check_entity_id(entity_id)
+    body = await read_body(request)
+    tm = await broker.term_map(body.context)
+    iri = tm.expand(attr_id)
+    if iri not in broker.store.get(tenant, entity_id)["attrs"]:
+        raise ResourceNotFound(f"entity {entity_id} has no attribute {attr_id}")
+    now = now_iso()
+    attrs = parse_fragment({attr_id: body.data}, tm, now)
+    change, _ = broker.store.update_attrs(tenant, entity_id, attrs, "overwrite", now)
+    broker.publish(tenant, [change])
+    return Response(status_code=204)
+
+
+@router.delete("/entities/{entity_id}/attrs/{attr_id}", status_code=204)
+async def delete_attr(request: Request, entity_id: str, attr_id: str, datasetId: str | None = None,
+                      deleteAll: bool = False) -> Response:
+    broker = broker_of(request)
+    tenant = tenant_of(request)
+    check_entity_id(entity_id)
+    _context, tm = await request_term_map(request)
+    change = broker.store.delete_attr(tenant, entity_id, tm.expand(attr_id), datasetId, deleteAll, now_iso())
+    broker.publish(tenant, [change])
+    return Response(status_code=204)
+
+
+@router.delete("/entities/{entity_id}", status_code=204)
+async def delete_entity(request: Request, entity_id: str) -> Response:
+    broker = broker_of(request)
+    tenant = tenant_of(request)
+    check_entity_id(entity_id)
+    changes, errors = broker.store.delete_many(tenant, [entity_id])
+    if errors:
+        raise errors[0][1]
+    broker.publish(tenant, changes)
+    return Response(status_code=204)

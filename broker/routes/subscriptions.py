@@ -1,0 +1,119 @@
+"""/ngsi-ld/v1/subscriptions: create, list, retrieve, update, delete (§5.8)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ..attributes import check_entity_id
+from ..errors import AlreadyExists, BadRequestData, ResourceNotFound
+from ..http import accepted, context_from_link, json_response, read_body, tenant_of
+from ..service import Broker
+from ..subscriptions import CompiledSubscription, new_subscription_id
+from ..timeutil import now_iso
+from .common import broker_of, paging
+
+router = APIRouter(prefix="/ngsi-ld/v1/subscriptions", tags=["subscriptions"])
+_SYSTEM = ("status", "createdAt", "modifiedAt", "@context", "_context")
+
+
+def _representation(sub: CompiledSubscription) -> dict[str, Any]:
+    doc = {k: v for k, v in sub.doc.items() if k not in ("_context",)}
+    stamp = now_iso()
+    doc["status"] = "expired" if sub.expires_at and stamp >= sub.expires_at else (
+        "active" if sub.is_active else "paused")
+    notification = dict(doc["notification"])
+    notification.update(sub.status_fields)
+    doc["notification"] = notification
+    if sub.context is not None:
+        doc["jsonldContext"] = sub.context if isinstance(sub.context, str) else None
+        if doc["jsonldContext"] is None:
+            del doc["jsonldContext"]
+    return doc
+
+
+def _find(broker: Broker, tenant: str, sub_id: str) -> CompiledSubscription:
+    check_entity_id(sub_id)
+    broker.store.require_tenant(tenant)
+    sub = broker.subscriptions.get(tenant, {}).get(sub_id)
+    if sub is None:
+        raise ResourceNotFound(f"subscription {sub_id} not found")
+    return sub
+
+
+@router.post("", status_code=201)
+async def create_subscription(request: Request) -> Response:
+    broker = broker_of(request)
+    tenant = tenant_of(request)
+    body = await read_body(request)
+    if not isinstance(body.data, dict):
+        raise BadRequestData("a subscription must be a JSON object")
+    doc = {k: v for k, v in body.data.items() if k not in _SYSTEM}
+    doc.setdefault("id", new_subscription_id())
+    doc.setdefault("type", "Subscription")
+    if doc["id"] in broker.subscriptions.get(tenant, {}):
+        raise AlreadyExists(f"subscription {doc['id']} already exists")
+    tm = await broker.term_map(body.context)
+    stamp = now_iso()
+    doc["createdAt"] = doc["modifiedAt"] = stamp
+    broker.install_subscription(tenant, doc, body.context, tm)
+    broker.store.save_subscription(tenant, doc["id"], dict(doc, _context=body.context))
+    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{doc['id']}"})
+
+
+@router.get("")
+async def list_subscriptions(request: Request, limit: str | None = None, offset: str | None = None,
+                             count: bool = False) -> Response:
+    broker = broker_of(request)
+    tenant = tenant_of(request)
+    media = accepted(request)
+    size, start = paging(limit, offset)
+    subs = list(broker.subscriptions.get(tenant, {}).values())
+    headers = {"NGSILD-Results-Count": str(len(subs))} if count else None
+    return json_response([_representation(s) for s in subs[start:start + size]], media=media,
+                         context=context_from_link(request), headers=headers)
+
+
+@router.get("/{sub_id}")
+async def retrieve_subscription(request: Request, sub_id: str) -> Response:
+    broker = broker_of(request)
+    sub = _find(broker, tenant_of(request), sub_id)
+    return json_response(_representation(sub), media=accepted(request), context=sub.context)
+
+
+@router.patch("/{sub_id}", status_code=204)
+async def update_subscription(request: Request, sub_id: str) -> Response:
+    broker = broker_of(request)
+    tenant = tenant_of(request)
+    sub = _find(broker, tenant, sub_id)
+    body = await read_body(request)
+    if not isinstance(body.data, dict):
+        raise BadRequestData("a subscription fragment must be a JSON object")
+    if body.data.get("id", sub_id) != sub_id:
+        raise BadRequestData("the id of a subscription cannot be changed")
+    doc = dict(sub.doc)
+    for key, value in body.data.items():
+        if key in _SYSTEM:
+            continue
+        if key == "notification" and isinstance(value, dict):
+            doc["notification"] = {**doc["notification"], **value}
+        elif value is None:
+            doc.pop(key, None)
+        else:
+            doc[key] = value
+    doc["modifiedAt"] = now_iso()
+    context = body.context if body.context is not None else sub.context
+    broker.install_subscription(tenant, doc, context, await broker.term_map(context))
+    broker.store.save_subscription(tenant, sub_id, dict(doc, _context=context))
+    return Response(status_code=204)
+
+
+@router.delete("/{sub_id}", status_code=204)
+async def delete_subscription(request: Request, sub_id: str) -> Response:
+    broker = broker_of(request)
+    tenant = tenant_of(request)
+    _find(broker, tenant, sub_id)
+    broker.remove_subscription(tenant, sub_id)
+    return Response(status_code=204)

@@ -1,0 +1,94 @@
+"""/ngsi-ld/v1/temporal/entities: attribute history of one entity or of a query (§5.7.3, 5.7.4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ..attributes import check_entity_id
+from ..errors import BadRequestData, ResourceNotFound
+from ..http import accepted, json_response, parse_options, split_list, tenant_of
+from ..jsonld import TermMap
+from ..query import compile_query
+from ..service import Broker, EntityQuery
+from ..temporal import TimeFilter, parse_aggr_methods, parse_period, render_temporal
+from .common import broker_of, expand_all, paging, request_term_map
+
+router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["temporal"])
+_OPTIONS = {"temporalValues", "aggregatedValues", "sysAttrs", "count"}
+
+
+class _TemporalRequest:
+    """The temporal parameters of a request, validated once."""
+
+    def __init__(self, request: Request, tm: TermMap) -> None:
+        params = request.query_params
+        self.window = TimeFilter.from_params(params.get("timerel"), params.get("timeAt"),
+                                             params.get("endTimeAt"), params.get("timeproperty"))
+        last_n = params.get("lastN")
+        try:
+            self.last_n = int(last_n) if last_n is not None else None
+        except ValueError:
+            raise BadRequestData(f"lastN '{last_n}' must be a positive integer") from None
+        if self.last_n is not None and self.last_n < 1:
+            raise BadRequestData("lastN must be a positive integer")
+        self.options = parse_options(params.get("options"), _OPTIONS)
+        self.mode = "normalized"
+        self.methods: list[str] | None = None
+        self.period: Any = None
+        if "aggregatedValues" in self.options or params.get("aggrMethods"):
+            self.mode = "aggregatedValues"
+            self.methods = parse_aggr_methods(params.get("aggrMethods"))
+            self.period = parse_period(params.get("aggrPeriodDuration"))
+        elif "temporalValues" in self.options:
+            self.mode = "temporalValues"
+        self.attrs = expand_all(tm, split_list(params.get("attrs")))
+
+    def render(self, broker: Broker, tenant: str, entity_id: str, types: list[str],
+               tm: TermMap) -> dict[str, Any]:
+        attrs = sorted(self.attrs) if self.attrs is not None else None
+        history = broker.store.history(tenant, entity_id, attrs, self.window.start, self.window.end,
+                                       self.last_n, column=self.window.column,
+                                       exclusive_start=self.window.strict_start)
+        return render_temporal(entity_id, types, history, tm, mode=self.mode, column=self.window.column,
+                               aggr_methods=self.methods, period=self.period, origin=self.window.start,
+                               sys_attrs="sysAttrs" in self.options)
+
+
+@router.get("/entities/{entity_id}")
+async def temporal_entity(request: Request, entity_id: str) -> Response:
+    broker = broker_of(request)
+    tenant = tenant_of(request)
+    check_entity_id(entity_id)
+    context, tm = await request_term_map(request)
+    temporal = _TemporalRequest(request, tm)
+    try:
+        types = broker.store.get(tenant, entity_id)["type"]
+    except ResourceNotFound:
+        if entity_id not in broker.store.history_entity_ids(tenant):
+            raise
+        types = ["https://uri.etsi.org/ngsi-ld/default-context/Deleted"]
+    return json_response(temporal.render(broker, tenant, entity_id, types, tm), media=accepted(request),
+                         context=context)
+
+
+@router.get("/entities")
+async def temporal_query(request: Request, id: str | None = None, type: str | None = None,
+                         idPattern: str | None = None, q: str | None = None, limit: str | None = None,
+                         offset: str | None = None, count: bool = False) -> Response:
+    broker = broker_of(request)
+    tenant = tenant_of(request)
+    context, tm = await request_term_map(request)
+    temporal = _TemporalRequest(request, tm)
+    if not any((id, type, idPattern, q, temporal.attrs)):
+        raise BadRequestData("a temporal query needs at least one of id, type, idPattern, q or attrs")
+    size, start = paging(limit, offset)
+    query = EntityQuery(ids=split_list(id), types=expand_all(tm, split_list(type)),
+                        id_pattern=EntityQuery.pattern(idPattern), attrs=temporal.attrs,
+                        q=compile_query(q, tm) if q else None)
+    matches = list(broker.select(tenant, query))
+    page = [temporal.render(broker, tenant, e["id"], e["type"], tm) for e in matches[start:start + size]]
+    headers = {"NGSILD-Results-Count": str(len(matches))} if count or "count" in temporal.options else None
+    return json_response(page, media=accepted(request), context=context, headers=headers)

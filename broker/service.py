@@ -1,0 +1,159 @@
+"""The broker's core, independent of HTTP: storage, contexts, subscriptions and notification.
+
+Routes translate HTTP into calls here; everything that must happen after a write (notifying
+subscribers, counting) happens in :meth:`Broker.publish`, so no endpoint can forget it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from citiesincharge import ldcontext
+from citiesincharge.settings import Settings
+
+from .errors import BadRequestData, NgsiLdError
+from .geo import GeoPredicate
+from .jsonld import ContextResolver, TermMap
+from .metrics import BrokerMetrics
+from .notifier import Notifier
+from .query import Predicate
+from .store import Change, Store
+from .subscriptions import CompiledSubscription, compile_subscription
+from .timeutil import now_iso
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EntityQuery:
+    """A compiled entity selection (ids, types, idPattern, attrs, q, geo-query)."""
+
+    ids: list[str] | None = None
+    types: set[str] | None = None
+    id_pattern: re.Pattern[str] | None = None
+    attrs: set[str] | None = None
+    q: Predicate | None = None
+    geo: GeoPredicate | None = None
+
+    @staticmethod
+    def pattern(text: str | None) -> re.Pattern[str] | None:
+        if text is None:
+            return None
+        try:
+            return re.compile(text)
+        except re.error as error:
+            raise BadRequestData(f"idPattern '{text}' is not a valid regular expression ({error})") from None
+
+    def matches(self, entity: dict[str, Any]) -> bool:
+        if self.types is not None and not self.types.intersection(entity["type"]):
+            return False
+        if self.id_pattern is not None and not self.id_pattern.search(entity["id"]):
+            return False
+        if self.attrs is not None and not self.attrs.intersection(entity["attrs"]):
+            return False
+        if self.q is not None and not self.q(entity):
+            return False
+        return self.geo is None or self.geo(entity)
+
+
+class Broker:
+    """One embedded broker: a store, a context resolver, compiled subscriptions, a notifier."""
+
+    def __init__(self, settings: Settings, public_urls: list[str]) -> None:
+        self.settings = settings
+        path = None if settings.broker_memory else Path(settings.data_dir) / "broker.sqlite"
+        self.store = Store(path)
+        self.contexts = ContextResolver(fetch_timeout=settings.context_fetch_timeout)
+        for base in public_urls:
+            self.contexts.preload(ldcontext.project_context_url(base), ldcontext.project_context_document())
+        if settings.context_dir is not None:
+            loaded = self.contexts.preload_directory(Path(settings.context_dir))
+            log.info("preloaded %d @context(s) from %s", loaded, settings.context_dir)
+        self.subscriptions: dict[str, dict[str, CompiledSubscription]] = {}
+        self.metrics = BrokerMetrics(self._entity_count, lambda: float(self.notifier.backlog()))
+        self.notifier = Notifier(workers=settings.notify_workers, timeout=settings.notify_timeout,
+                                 periodic_source=self._periodic_entities, on_outcome=self._record_outcome)
+        self._restore_subscriptions()
+
+    def close(self) -> None:
+        self.notifier.close()
+        self.store.close()
+
+    # -- contexts ----------------------------------------------------------------------------
+    async def term_map(self, context: Any) -> TermMap:
+        """Term map for a request's context; a remote fetch runs off the event loop."""
+        if context is None or (isinstance(context, str) and context in self.contexts.preloaded):
+            return self.contexts.term_map(context)
+        return await run_in_threadpool(self.contexts.term_map, context)
+
+    # -- writes ------------------------------------------------------------------------------
+    def publish(self, tenant: str, changes: list[Change]) -> None:
+        """After every write: count it and hand matching changes to the notifier."""
+        real = [c for c in changes if not c.is_noop]
+        if not real:
+            return
+        self.metrics.entities_written.inc(len(real))
+        stamp = now_iso()
+        for sub in self.subscriptions.get(tenant, {}).values():
+            if not sub.active(stamp):
+                continue
+            matched = [c.entity for c in real if sub.matches(c)]
+            if matched:
+                self.notifier.enqueue(sub, matched)
+
+    # -- queries -----------------------------------------------------------------------------
+    def select(self, tenant: str, query: EntityQuery) -> Iterator[dict[str, Any]]:
+        return (e for e in self.store.scan(tenant, query.ids) if query.matches(e))
+
+    # -- subscriptions -----------------------------------------------------------------------
+    def install_subscription(self, tenant: str, doc: dict[str, Any], context: Any, tm: TermMap) -> None:
+        compiled = compile_subscription(tenant, doc, context, tm)
+        previous = self.subscriptions.get(tenant, {}).get(compiled.id)
+        if previous is not None:
+            compiled.status_fields = previous.status_fields
+        self.subscriptions.setdefault(tenant, {})[compiled.id] = compiled
+        self.notifier.register(compiled)
+
+    def remove_subscription(self, tenant: str, sub_id: str) -> None:
+        self.subscriptions.get(tenant, {}).pop(sub_id, None)
+        self.notifier.unregister(tenant, sub_id)
+        self.store.delete_subscription(tenant, sub_id)
+
+    def _restore_subscriptions(self) -> None:
+        for tenant, stored in self.store.load_subscriptions():
+            try:
+                context = stored.get("_context")
+                doc = {k: v for k, v in stored.items() if k != "_context"}
+                self.install_subscription(tenant, doc, context, self.contexts.term_map(context))
+            except NgsiLdError as error:
+                log.error("subscription %s not restored: %s", stored.get("id"), error.detail)
+
+    def _periodic_entities(self, sub: CompiledSubscription) -> list[dict[str, Any]]:
+        query = EntityQuery(q=sub.q, geo=sub.geo)
+        return [e for e in self.select(sub.tenant, query) if sub.selects(e)]
+
+    def _record_outcome(self, tenant: str, sub_id: str, ok: bool, stamp: str) -> None:
+        self.metrics.notifications.labels("success" if ok else "failure").inc()
+        sub = self.subscriptions.get(tenant, {}).get(sub_id)
+        if sub is None:
+            return
+        fields = sub.status_fields
+        fields["lastNotification"] = stamp
+        fields["timesSent"] = fields.get("timesSent", 0) + 1
+        if ok:
+            fields["lastSuccess"] = stamp
+            fields["status"] = "ok"
+        else:
+            fields["timesFailed"] = fields.get("timesFailed", 0) + 1
+            fields["lastFailure"] = stamp
+            fields["status"] = "failed"
+
+    def _entity_count(self) -> float:
+        return float(sum(self.store.count(t) for t in self.store.tenant_names()))

@@ -1,0 +1,407 @@
+"""Entity, history and subscription storage: SQLite (WAL) for durability, memory for reads.
+
+The embedded broker is the only writer of its database, so every tenant's current entities are
+also kept in memory (loaded lazily) and queries never parse JSON from disk. Each write is one
+SQLite transaction however many entities it touches; attribute changes are appended to the
+history table that the temporal API reads. Scale beyond one process is Orion-LD's job.
+"""
+
+from __future__ import annotations
+
+import copy
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+
+from .attributes import NULL, same_content
+from .errors import AlreadyExists, ResourceNotFound, TenantNotFound
+
+DEFAULT_TENANT = ""
+MergeMode = Literal["overwrite", "noOverwrite", "onlyExisting", "merge"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS tenants (name TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS entities (
+    tenant TEXT NOT NULL, id TEXT NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS attr_history (
+    tenant TEXT NOT NULL, entity_id TEXT NOT NULL, attr TEXT NOT NULL, ts TEXT NOT NULL,
+    modified_at TEXT NOT NULL, doc BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS attr_history_by_entity ON attr_history (tenant, entity_id, attr, ts);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    tenant TEXT NOT NULL, id TEXT NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (tenant, id)
+) WITHOUT ROWID;
+"""
+
+
+@dataclass
+class Change:
+    """What one write did to one entity; subscriptions and metrics are driven from this."""
+
+    entity_id: str
+    entity: dict[str, Any]  # after the change (before it, for a deletion)
+    created: bool = False
+    deleted: bool = False
+    attrs_created: set[str] = field(default_factory=set)
+    attrs_updated: set[str] = field(default_factory=set)
+    attrs_deleted: set[str] = field(default_factory=set)
+
+    @property
+    def touched(self) -> set[str]:
+        return self.attrs_created | self.attrs_updated | self.attrs_deleted
+
+    @property
+    def is_noop(self) -> bool:
+        return not (self.created or self.deleted or self.touched)
+
+
+def _instance_time(instance: dict[str, Any]) -> str:
+    return str(instance.get("observedAt") or instance["modifiedAt"])
+
+
+class Store:
+    """All tenants of one broker. Thread-safe: one lock around memory and the connection."""
+
+    def __init__(self, path: Path | None) -> None:
+        target = ":memory:" if path is None else str(path)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self.lock = threading.RLock()
+        self._tenants: dict[str, dict[str, dict[str, Any]]] = {}
+        self._known = {row[0] for row in self._db.execute("SELECT name FROM tenants")}
+        self._known.add(DEFAULT_TENANT)
+
+    # -- tenants -----------------------------------------------------------------------------
+    def tenant_names(self) -> list[str]:
+        return sorted(self._known)
+
+    def _entities(self, tenant: str, *, create: bool = False) -> dict[str, dict[str, Any]]:
+        loaded = self._tenants.get(tenant)
+        if loaded is not None:
+            return loaded
+        if tenant not in self._known:
+            if not create:
+                raise TenantNotFound(f"tenant '{tenant}' does not exist")
+            self._db.execute("INSERT OR IGNORE INTO tenants VALUES (?)", (tenant,))
+            self._known.add(tenant)
+        rows = self._db.execute("SELECT id, doc FROM entities WHERE tenant = ?", (tenant,))
+        loaded = {entity_id: orjson.loads(doc) for entity_id, doc in rows}
+        self._tenants[tenant] = loaded
+        return loaded
+
+    def require_tenant(self, tenant: str) -> None:
+        if tenant not in self._known:
+            raise TenantNotFound(f"tenant '{tenant}' does not exist")
+
+    def ensure_tenant(self, tenant: str) -> None:
+        with self.lock:
+            self._entities(tenant, create=True)
+
+    # -- reads -------------------------------------------------------------------------------
+    def get(self, tenant: str, entity_id: str) -> dict[str, Any]:
+        with self.lock:
+            entity = self._entities(tenant).get(entity_id)
+        if entity is None:
+            raise ResourceNotFound(f"entity {entity_id} not found")
+        return entity
+
+    def scan(self, tenant: str, ids: Iterable[str] | None = None) -> Iterator[dict[str, Any]]:
+        """Entities of a tenant (optionally only these ids), in creation order; a snapshot."""
+        with self.lock:
+            entities = self._entities(tenant)
+            if ids is None:
+                snapshot = list(entities.values())
+            else:
+                snapshot = [entities[i] for i in ids if i in entities]
+        return iter(snapshot)
+
+    def count(self, tenant: str) -> int:
+        with self.lock:
+            return len(self._entities(tenant)) if tenant in self._known else 0
+
+    # -- writes ------------------------------------------------------------------------------
+    def create(self, tenant: str, entity: dict[str, Any]) -> Change:
+        with self.lock:
+            entities = self._entities(tenant, create=True)
+            if entity["id"] in entities:
+                raise AlreadyExists(f"entity {entity['id']} already exists")
+            change = self._put_new(entity)
+            entities[entity["id"]] = entity
+            self._commit(tenant, entities, [change])
+            return change
+
+    def write_many(self, tenant: str, entities_in: list[dict[str, Any]], *,
+                   mode: Literal["create", "replace", "update", "noOverwrite"],
+                   must_exist: bool = False) -> tuple[list[Change], list[tuple[str, Exception]]]:
+        """Batch create / upsert / update in one transaction; per-entity errors are collected."""
+        changes: list[Change] = []
+        errors: list[tuple[str, Exception]] = []
+        with self.lock:
+            entities = self._entities(tenant, create=True)
+            for incoming in entities_in:
+                current = entities.get(incoming["id"])
+                try:
+                    if current is None:
+                        if must_exist:
+                            raise ResourceNotFound(f"entity {incoming['id']} not found")
+                        change = self._put_new(incoming)
+                    elif mode == "create":
+                        raise AlreadyExists(f"entity {incoming['id']} already exists")
+                    elif mode == "replace":
+                        change = self._replace(current, incoming)
+                    else:
+                        merge: MergeMode = "noOverwrite" if mode == "noOverwrite" else "overwrite"
+                        change = self._merge(current, incoming["attrs"], merge, incoming["modifiedAt"])[0]
+                        self._add_types(change.entity, incoming["type"])
+                    entities[incoming["id"]] = change.entity
+                    changes.append(change)
+                except (AlreadyExists, ResourceNotFound) as error:
+                    errors.append((incoming["id"], error))
+            self._commit(tenant, entities, changes)
+        return changes, errors
+
+    def replace(self, tenant: str, entity: dict[str, Any]) -> Change:
+        with self.lock:
+            entities = self._entities(tenant)
+            current = entities.get(entity["id"])
+            if current is None:
+                raise ResourceNotFound(f"entity {entity['id']} not found")
+            change = self._replace(current, entity)
+            entities[entity["id"]] = change.entity
+            self._commit(tenant, entities, [change])
+            return change
+
+    def update_attrs(self, tenant: str, entity_id: str, attrs: dict[str, list[dict[str, Any]]],
+                     mode: MergeMode, now: str) -> tuple[Change, list[str]]:
+        """Append / update / merge attributes of one entity; returns the change and not-updated IRIs."""
+        with self.lock:
+            entities = self._entities(tenant)
+            current = entities.get(entity_id)
+            if current is None:
+                raise ResourceNotFound(f"entity {entity_id} not found")
+            change, not_updated = self._merge(current, attrs, mode, now)
+            entities[entity_id] = change.entity
+            self._commit(tenant, entities, [change])
+            return change, not_updated
+
+    def delete_attr(self, tenant: str, entity_id: str, attr: str, dataset_id: str | None,
+                    delete_all: bool, now: str) -> Change:
+        with self.lock:
+            entities = self._entities(tenant)
+            current = entities.get(entity_id)
+            if current is None:
+                raise ResourceNotFound(f"entity {entity_id} not found")
+            instances = current["attrs"].get(attr)
+            keep = [] if delete_all else [i for i in instances or [] if i.get("datasetId") != dataset_id]
+            if instances is None or len(keep) == len(instances):
+                raise ResourceNotFound(f"entity {entity_id} has no attribute {attr}"
+                                       + (f" with datasetId {dataset_id}" if dataset_id else ""))
+            entity = copy.copy(current)
+            entity["attrs"] = dict(current["attrs"])
+            if keep:
+                entity["attrs"][attr] = keep
+            else:
+                del entity["attrs"][attr]
+            entity["modifiedAt"] = now
+            entities[entity_id] = entity
+            change = Change(entity_id, entity, attrs_deleted={attr})
+            self._commit(tenant, entities, [change])
+            return change
+
+    def delete_many(self, tenant: str, ids: list[str]) -> tuple[list[Change], list[tuple[str, Exception]]]:
+        changes: list[Change] = []
+        errors: list[tuple[str, Exception]] = []
+        with self.lock:
+            entities = self._entities(tenant)
+            for entity_id in ids:
+                current = entities.pop(entity_id, None)
+                if current is None:
+                    errors.append((entity_id, ResourceNotFound(f"entity {entity_id} not found")))
+                else:
+                    changes.append(Change(entity_id, current, deleted=True,
+                                          attrs_deleted=set(current["attrs"])))
+            self._commit(tenant, entities, changes)
+        return changes, errors
+
+    # -- merge rules -------------------------------------------------------------------------
+    @staticmethod
+    def _put_new(entity: dict[str, Any]) -> Change:
+        return Change(entity["id"], entity, created=True, attrs_created=set(entity["attrs"]))
+
+    @staticmethod
+    def _add_types(entity: dict[str, Any], types: list[str]) -> None:
+        missing = [t for t in types if t not in entity["type"]]
+        if missing:
+            entity["type"] = entity["type"] + missing
+
+    def _replace(self, current: dict[str, Any], incoming: dict[str, Any]) -> Change:
+        entity = dict(incoming)
+        entity["createdAt"] = current["createdAt"]
+        change = Change(entity["id"], entity)
+        for iri, instances in incoming["attrs"].items():
+            before = current["attrs"].get(iri)
+            if before is None:
+                change.attrs_created.add(iri)
+            elif not self._same_instances(before, instances):
+                change.attrs_updated.add(iri)
+        change.attrs_deleted = set(current["attrs"]) - set(incoming["attrs"])
+        if not change.touched and current["type"] == incoming["type"]:
+            return Change(current["id"], current)  # idempotent re-write: nothing changes
+        return change
+
+    @staticmethod
+    def _same_instances(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
+        return len(a) == len(b) and all(same_content(x, y) for x, y in zip(a, b, strict=True))
+
+    def _merge(self, current: dict[str, Any], attrs: dict[str, list[dict[str, Any]]], mode: MergeMode,
+               now: str) -> tuple[Change, list[str]]:
+        new_attrs = dict(current["attrs"])
+        change = Change(current["id"], current)
+        not_updated: list[str] = []
+        for iri, instances in attrs.items():
+            existing = list(new_attrs.get(iri, []))
+            for instance in instances:
+                if mode == "merge" and instance.get("value") == NULL:
+                    if existing:
+                        existing = [i for i in existing if i.get("datasetId") != instance.get("datasetId")]
+                        change.attrs_deleted.add(iri)
+                    continue
+                position = next((n for n, i in enumerate(existing)
+                                 if i.get("datasetId") == instance.get("datasetId")), None)
+                if position is None:
+                    if mode == "onlyExisting":
+                        not_updated.append(iri)
+                        continue
+                    existing.append(instance)
+                    change.attrs_created.add(iri)
+                    continue
+                if mode == "noOverwrite":
+                    not_updated.append(iri)
+                    continue
+                old = existing[position]
+                merged = self._merged_instance(old, instance) if mode == "merge" else dict(instance)
+                merged["createdAt"] = old["createdAt"]
+                if not same_content(old, merged):
+                    existing[position] = merged
+                    change.attrs_updated.add(iri)
+            if existing:
+                new_attrs[iri] = existing
+            else:
+                new_attrs.pop(iri, None)
+        if change.touched:
+            entity = dict(current)
+            entity["attrs"] = new_attrs
+            entity["modifiedAt"] = now
+            change.entity = entity
+        return change, not_updated
+
+    @staticmethod
+    def _merged_instance(old: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+        """Merge-patch of one instance: new members win, absent sub-attributes are kept."""
+        merged = dict(old)
+        if old.get("type") != patch.get("type") and "type" in patch:
+            merged = {k: v for k, v in old.items() if k in ("createdAt", "datasetId")}
+        for key, item in patch.items():
+            if isinstance(item, dict) and item.get("value") == NULL:
+                merged.pop(key, None)
+            else:
+                merged[key] = item
+        return merged
+
+    # -- persistence -------------------------------------------------------------------------
+    def _commit(self, tenant: str, entities: dict[str, dict[str, Any]], changes: list[Change]) -> None:
+        upserts, deletes, history = [], [], []
+        for change in changes:
+            if change.deleted:
+                deletes.append((tenant, change.entity_id))
+                continue
+            if change.is_noop:
+                continue
+            upserts.append((tenant, change.entity_id, orjson.dumps(change.entity)))
+            for iri in change.attrs_created | change.attrs_updated:
+                for instance in change.entity["attrs"].get(iri, []):
+                    if instance["modifiedAt"] == change.entity["modifiedAt"]:
+                        history.append((tenant, change.entity_id, iri, _instance_time(instance),
+                                        instance["modifiedAt"], orjson.dumps(instance)))
+        if not (upserts or deletes):
+            return
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            if upserts:
+                db.executemany("INSERT OR REPLACE INTO entities VALUES (?, ?, ?)", upserts)
+            if deletes:
+                db.executemany("DELETE FROM entities WHERE tenant = ? AND id = ?", deletes)
+            if history:
+                db.executemany("INSERT INTO attr_history VALUES (?, ?, ?, ?, ?, ?)", history)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            self._tenants.pop(tenant, None)  # memory may be ahead of disk: reload on next access
+            raise
+
+    # -- history -----------------------------------------------------------------------------
+    def history(self, tenant: str, entity_id: str, attrs: list[str] | None, start: str | None,
+                end: str | None, last_n: int | None, *, column: str = "ts",
+                exclusive_start: bool = False) -> dict[str, list[dict[str, Any]]]:
+        """Attribute instances of one entity in time order (``start`` <= time < ``end``).
+
+        ``column`` is "ts" (observedAt, else modifiedAt) or "modified_at".
+        """
+        if column not in ("ts", "modified_at"):
+            raise ValueError(column)
+        sql = "SELECT attr, doc FROM attr_history WHERE tenant = ? AND entity_id = ?"
+        params: list[Any] = [tenant, entity_id]
+        if attrs is not None:
+            sql += f" AND attr IN ({','.join('?' * len(attrs))})"
+            params += attrs
+        if start is not None:
+            sql += f" AND {column} {'>' if exclusive_start else '>='} ?"
+            params.append(start)
+        if end is not None:
+            sql += f" AND {column} < ?"
+            params.append(end)
+        sql += f" ORDER BY attr, {column}, rowid"
+        out: dict[str, list[dict[str, Any]]] = {}
+        with self.lock:
+            rows = self._db.execute(sql, params).fetchall()
+        for attr, doc in rows:
+            out.setdefault(attr, []).append(orjson.loads(doc))
+        if last_n is not None:
+            out = {attr: items[-last_n:] for attr, items in out.items()}
+        return out
+
+    def history_entity_ids(self, tenant: str) -> list[str]:
+        with self.lock:
+            return [row[0] for row in self._db.execute(
+                "SELECT DISTINCT entity_id FROM attr_history WHERE tenant = ?", (tenant,))]
+
+    # -- subscriptions -----------------------------------------------------------------------
+    def save_subscription(self, tenant: str, sub_id: str, doc: dict[str, Any]) -> None:
+        with self.lock:
+            self._entities(tenant, create=True)
+            self._db.execute("INSERT OR REPLACE INTO subscriptions VALUES (?, ?, ?)",
+                             (tenant, sub_id, orjson.dumps(doc)))
+
+    def delete_subscription(self, tenant: str, sub_id: str) -> None:
+        with self.lock:
+            self._db.execute("DELETE FROM subscriptions WHERE tenant = ? AND id = ?", (tenant, sub_id))
+
+    def load_subscriptions(self) -> list[tuple[str, dict[str, Any]]]:
+        with self.lock:
+            rows = self._db.execute("SELECT tenant, doc FROM subscriptions").fetchall()
+        return [(tenant, orjson.loads(doc)) for tenant, doc in rows]
+
+    def close(self) -> None:
+        with self.lock:
+            self._db.close()

@@ -1,0 +1,168 @@
+"""The temporal API's view of history: time filters, lastN, temporalValues and aggregations.
+
+History rows are written by the store on every attribute change; this module only reads them
+and shapes the temporal representation (ETSI GS CIM 009 §4.5.7-4.5.19).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import isodate
+
+from .attributes import _PAYLOAD_MEMBER, render_attribute
+from .errors import BadRequestData
+from .jsonld import TermMap
+from .timeutil import format_iso, parse_iso
+
+AGGREGATIONS = ("totalCount", "distinctCount", "sum", "avg", "min", "max", "stddev", "sumsq")
+
+
+@dataclass(frozen=True)
+class TimeFilter:
+    """``timerel`` + ``timeAt`` / ``endTimeAt`` as a half-open interval on the time property."""
+
+    start: str | None
+    end: str | None
+    strict_start: bool  # 'after' excludes timeAt itself
+    column: str  # "ts" (observedAt, else modifiedAt) or "modified_at"
+
+    @classmethod
+    def from_params(cls, timerel: str | None, time_at: str | None, end_time_at: str | None,
+                    timeproperty: str | None) -> TimeFilter:
+        column = {"observedAt": "ts", None: "ts", "modifiedAt": "modified_at", "createdAt": "modified_at"}
+        if timeproperty not in column:
+            raise BadRequestData(f"timeproperty '{timeproperty}' must be observedAt, createdAt or modifiedAt")
+        if timerel is None:
+            if time_at is not None:
+                raise BadRequestData("timeAt needs timerel (before, after or between)")
+            return cls(None, None, False, column[timeproperty])
+        if timerel not in ("before", "after", "between"):
+            raise BadRequestData(f"timerel '{timerel}' must be before, after or between")
+        if time_at is None:
+            raise BadRequestData(f"timerel={timerel} needs timeAt")
+        at = format_iso(parse_iso(time_at, "timeAt"))
+        if timerel == "before":
+            return cls(None, at, False, column[timeproperty])
+        if timerel == "after":
+            return cls(at, None, True, column[timeproperty])
+        if end_time_at is None:
+            raise BadRequestData("timerel=between needs endTimeAt")
+        end = format_iso(parse_iso(end_time_at, "endTimeAt"))
+        if end <= at:
+            raise BadRequestData("endTimeAt must be later than timeAt")
+        return cls(at, end, False, column[timeproperty])
+
+
+def parse_period(text: str | None) -> timedelta | isodate.Duration | None:
+    if text is None:
+        return None
+    try:
+        period = isodate.parse_duration(text)
+    except (isodate.ISO8601Error, ValueError):
+        raise BadRequestData(f"aggrPeriodDuration '{text}' is not an ISO 8601 duration") from None
+    if isinstance(period, timedelta) and period.total_seconds() <= 0:
+        raise BadRequestData("aggrPeriodDuration must be positive")
+    return period
+
+
+def parse_aggr_methods(text: str | None) -> list[str]:
+    if not text:
+        raise BadRequestData("options=aggregatedValues needs aggrMethods")
+    methods = text.split(",")
+    unknown = [m for m in methods if m not in AGGREGATIONS]
+    if unknown:
+        raise BadRequestData(f"aggrMethods {unknown} unknown; use {', '.join(AGGREGATIONS)}")
+    return methods
+
+
+def _value(instance: dict[str, Any]) -> Any:
+    return instance[_PAYLOAD_MEMBER[instance["type"]]]
+
+
+def _time(instance: dict[str, Any], column: str) -> str:
+    if column == "modified_at":
+        return str(instance["modifiedAt"])
+    return str(instance.get("observedAt") or instance["modifiedAt"])
+
+
+def _aggregate(method: str, values: list[Any]) -> Any:
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if method == "totalCount":
+        return len(values)
+    if method == "distinctCount":
+        return len({repr(v) for v in values})
+    if not numbers:
+        return None
+    if method == "sum":
+        return sum(numbers)
+    if method == "avg":
+        return sum(numbers) / len(numbers)
+    if method == "min":
+        return min(numbers)
+    if method == "max":
+        return max(numbers)
+    if method == "sumsq":
+        return sum(n * n for n in numbers)
+    return statistics.pstdev(numbers) if len(numbers) > 1 else 0.0
+
+
+def _buckets(instances: list[dict[str, Any]], column: str, period: Any,
+             origin: str | None) -> list[tuple[datetime, datetime, list[Any]]]:
+    if not instances:
+        return []
+    times = [parse_iso(_time(i, column), "instance time") for i in instances]
+    start = parse_iso(origin, "timeAt") if origin else times[0]
+    if period is None:
+        return [(start, times[-1], [_value(i) for i in instances])]
+    buckets: list[tuple[datetime, datetime, list[Any]]] = []
+    index = 0
+    for step in range(1_000_000):
+        low, high = start + period * step, start + period * (step + 1)
+        if low > times[-1]:
+            break
+        values = []
+        while index < len(times) and times[index] < high:
+            if times[index] >= low:
+                values.append(_value(instances[index]))
+            index += 1
+        if values:
+            buckets.append((low, high, values))
+    return buckets
+
+
+def render_temporal(entity_id: str, types: list[str], history: dict[str, list[dict[str, Any]]],
+                    tm: TermMap, *, mode: str, column: str, aggr_methods: list[str] | None = None,
+                    period: Any = None, origin: str | None = None, sys_attrs: bool = False) -> dict[str, Any]:
+    """Temporal representation: normalized instances, temporalValues pairs, or aggregations."""
+    short_types = [tm.compact(t) for t in types]
+    out: dict[str, Any] = {"id": entity_id, "type": short_types[0] if len(short_types) == 1 else short_types}
+    for iri, instances in history.items():
+        name = tm.compact(iri)
+        kind = instances[-1]["type"]
+        if mode == "temporalValues":
+            key = "objects" if kind == "Relationship" else "values"
+            out[name] = {"type": kind, key: [[_value(i), _time(i, column)] for i in instances]}
+        elif mode == "aggregatedValues":
+            assert aggr_methods is not None
+            attr: dict[str, Any] = {"type": kind}
+            buckets = _buckets(instances, column, period, origin)
+            for method in aggr_methods:
+                attr[method] = [[_clean(_aggregate(method, values)), format_iso(low), format_iso(high)]
+                                for low, high, values in buckets]
+            out[name] = attr
+        else:
+            rendered = [render_attribute([i], tm, "normalized", sys_attrs) for i in instances]
+            if column == "modified_at":
+                for item, instance in zip(rendered, instances, strict=True):
+                    item["modifiedAt"] = instance["modifiedAt"]
+            out[name] = rendered
+    return out
+
+
+def _clean(value: Any) -> Any:
+    return None if isinstance(value, float) and math.isnan(value) else value

@@ -1,0 +1,89 @@
+"""The ``cic`` command line: one entry point for every component (see ARCHITECTURE.md).
+
+Options override ``CIC_*`` environment variables, which override defaults. Components are
+imported when their command runs, so ``cic --help`` stays fast and ``citiesincharge`` does not
+import the layers above it at module level.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import ldcontext, logs
+from .settings import Settings
+
+
+def _settings(args: argparse.Namespace, **overrides: Any) -> Settings:
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if args.broker:
+        values["broker_url"] = args.broker
+    if args.tenant:
+        values["tenant"] = args.tenant
+    return Settings(**values)
+
+
+def _cmd_broker(args: argparse.Namespace) -> int:
+    settings = _settings(args, broker_host=args.host, broker_port=args.port, data_dir=args.data_dir,
+                         broker_memory=True if args.memory else None)
+    logs.configure(settings.log_level)
+    importlib.import_module("broker.server").serve(settings)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    settings = _settings(args, broker_port=args.port, data_dir=args.data_dir)
+    logs.configure(settings.log_level)
+    from . import demo
+
+    return demo.run(settings)
+
+
+def _cmd_context(args: argparse.Namespace) -> int:
+    if args.clashes:
+        print(json.dumps(ldcontext.term_clashes(), indent=2, sort_keys=True))
+    else:
+        print(json.dumps(ldcontext.project_context_document(), indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cic", description="CitiesInCharge: EV charging in NGSI-LD.")
+    parser.add_argument("--broker", help="NGSI-LD broker URL (CIC_BROKER_URL)")
+    parser.add_argument("--tenant", help="NGSILD-Tenant (CIC_TENANT)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    broker = commands.add_parser("broker", help="run the embedded NGSI-LD context broker")
+    broker.add_argument("--host", help="bind address (CIC_BROKER_HOST, default 127.0.0.1)")
+    broker.add_argument("--port", type=int, help="port (CIC_BROKER_PORT, default 1026)")
+    storage = broker.add_mutually_exclusive_group()
+    storage.add_argument("--data-dir", type=Path, help="directory of broker.sqlite (CIC_DATA_DIR)")
+    storage.add_argument("--memory", action="store_true", help="keep everything in memory")
+    broker.set_defaults(run=_cmd_broker)
+
+    demo = commands.add_parser("demo", help="run the system on embedded defaults with sample data")
+    demo.add_argument("--port", type=int, help="broker port (default 1026)")
+    demo.add_argument("--data-dir", type=Path, help="where the demo keeps its data")
+    demo.set_defaults(run=_cmd_demo)
+
+    context = commands.add_parser("context", help="print the compound project @context")
+    context.add_argument("--clashes", action="store_true", help="list SDM terms that clash between subjects")
+    context.set_defaults(run=_cmd_context)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""All configuration, from ``CIC_*`` environment variables (pydantic-settings) and CLI options.
+
+One settings object for every component, so an operator sets ``CIC_BROKER_URL`` once and the
+agents, workers and dashboard all follow. The README's configuration table lists these fields.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from . import ldcontext
+from .secrets import resolve_secret
+
+
+class Settings(BaseSettings):
+    """Every ``CIC_`` setting, with its default for the embedded, single-machine run."""
+
+    model_config = SettingsConfigDict(env_prefix="CIC_", extra="ignore")
+
+    # -- where the context broker is (client side) -------------------------------------------
+    broker_url: str = Field("http://127.0.0.1:1026", description="NGSI-LD broker base URL (embedded or Orion-LD)")
+    tenant: str | None = Field(None, description="NGSILD-Tenant to read and write (none = default tenant)")
+    token: SecretStr | None = Field(None, description="bearer token sent to the broker")
+    token_file: Path | None = Field(None, description="file holding the bearer token (re-read on change)")
+    context_url: str | None = Field(
+        None, description="project @context URL used in every request (default: served by the broker)")
+    batch_size: int = Field(100, ge=1, le=1000, description="entities per batch request")
+    http_timeout: float = Field(10.0, gt=0, description="client HTTP timeout, seconds")
+
+    # -- embedded broker (server side) -------------------------------------------------------
+    broker_host: str = Field("127.0.0.1", description="embedded broker bind address")
+    broker_port: int = Field(1026, description="embedded broker port")
+    data_dir: Path = Field(Path("data"), description="where SQLite files (broker, outboxes) live")
+    broker_memory: bool = Field(False, description="embedded broker keeps everything in memory")
+    broker_public_url: str | None = Field(
+        None, description="URL clients use to reach the embedded broker (for its own @context URL)")
+    broker_auth_token: SecretStr | None = Field(None, description="if set, the broker requires this bearer token")
+    broker_auth_token_file: Path | None = Field(None, description="file holding the broker's required token")
+    context_dir: Path | None = Field(
+        None, description="directory with contexts.json ({url: file}) of @contexts to preload offline")
+    context_fetch_timeout: float = Field(5.0, gt=0, description="timeout for fetching a remote @context")
+    max_body_bytes: int = Field(8 * 1024 * 1024, gt=0, description="largest request body the broker accepts")
+    notify_workers: int = Field(4, ge=1, description="concurrent notification deliveries")
+    notify_timeout: float = Field(5.0, gt=0, description="timeout of one notification POST, seconds")
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
+
+    def effective_context_url(self) -> str:
+        return self.context_url or ldcontext.project_context_url(self.broker_url)
+
+    def bearer_token(self) -> SecretStr | None:
+        return resolve_secret(self.token, self.token_file)
+
+    def broker_required_token(self) -> SecretStr | None:
+        return resolve_secret(self.broker_auth_token, self.broker_auth_token_file)
