@@ -1,0 +1,184 @@
+"""Test helpers: free ports, a real broker process, a real notification receiver."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import requests
+
+LINK_REL = "http://www.w3.org/ns/json-ld#context"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
+    """Poll a condition that depends on another process (no sleep-and-hope in tests)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+class BrokerProcess:
+    """``cic broker`` in a subprocess on a free port: the real thing, over a real socket."""
+
+    def __init__(self, tmp: Path | None = None, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = [sys.executable, "-m", "citiesincharge.cli", "broker", "--port", str(self.port)]
+        args += ["--data-dir", str(tmp)] if tmp else ["--memory"]
+        full_env = {**os.environ, "CIC_CONTEXT_FETCH_TIMEOUT": "1", "CIC_NOTIFY_TIMEOUT": "2",
+                    "CIC_LOG_LEVEL": "WARNING", **env}
+        self.process = subprocess.Popen(args, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            wait_until(self._up, timeout=20)
+        except AssertionError:
+            self.stop()
+            output = self.process.stdout.read().decode() if self.process.stdout else ""
+            raise AssertionError(f"broker did not start:\n{output}") from None
+
+    def _up(self) -> bool:
+        if self.process.poll() is not None:
+            raise AssertionError("broker process exited")
+        try:
+            return requests.get(self.url + "/version", timeout=0.5).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class Receiver:
+    """A local HTTP endpoint that records notifications; can go down and come back on its port."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}/notify"
+        self.received: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.status = 200
+        self._cond = threading.Condition()
+        self._server: ThreadingHTTPServer | None = None
+        self.start()
+
+    def start(self) -> None:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                status = receiver.status
+                if status < 300:
+                    with receiver._cond:
+                        receiver.received.append(json.loads(body))
+                        receiver.headers.append(dict(self.headers))
+                        receiver._cond.notify_all()
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def entities(self) -> list[dict[str, Any]]:
+        with self._cond:
+            return [e for n in self.received for e in n["data"]]
+
+    def wait_for(self, condition: Callable[[list[dict[str, Any]]], bool], timeout: float = 10.0) -> None:
+        """Block until the received notifications satisfy ``condition`` (woken on each arrival)."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while not condition(self.received):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"notifications not as expected within {timeout} s: {self.received}")
+                self._cond.wait(remaining)
+
+
+class Api:
+    """Raw HTTP against a broker for one tenant: tests see exactly what goes over the wire."""
+
+    def __init__(self, base: str, tenant: str | None, context: str | None = None) -> None:
+        self.base = base.rstrip("/") + "/ngsi-ld/v1"
+        self.root = base.rstrip("/")
+        self.tenant = tenant
+        self.context = context
+        self.http = requests.Session()
+
+    def headers(self, extra: dict[str, str] | None = None, *, body: bool = False) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if body:
+            headers["Content-Type"] = "application/json"
+        if self.tenant:
+            headers["NGSILD-Tenant"] = self.tenant
+        if self.context:
+            headers["Link"] = f'<{self.context}>; rel="{LINK_REL}"; type="application/ld+json"'
+        headers.update(extra or {})
+        return headers
+
+    def get(self, path: str, params: Any = None, headers: dict[str, str] | None = None) -> requests.Response:
+        return self.http.get(self.base + path, params=params, headers=self.headers(headers), timeout=15)
+
+    def delete(self, path: str, params: Any = None) -> requests.Response:
+        return self.http.delete(self.base + path, params=params, headers=self.headers(), timeout=15)
+
+    def send(self, method: str, path: str, body: Any, params: Any = None,
+             headers: dict[str, str] | None = None) -> requests.Response:
+        data = body if isinstance(body, bytes | str) else json.dumps(body)
+        return self.http.request(method, self.base + path, data=data, params=params,
+                                 headers=self.headers(headers, body=True), timeout=15)
+
+    def post(self, path: str, body: Any, **kw: Any) -> requests.Response:
+        return self.send("POST", path, body, **kw)
+
+    def patch(self, path: str, body: Any, **kw: Any) -> requests.Response:
+        return self.send("PATCH", path, body, **kw)
+
+    def put(self, path: str, body: Any, **kw: Any) -> requests.Response:
+        return self.send("PUT", path, body, **kw)
+
+    def create(self, entity: dict[str, Any]) -> None:
+        response = self.post("/entities", entity)
+        assert response.status_code == 201, response.text
+
+
+def problem_type(response: requests.Response) -> str:
+    body = response.json()
+    assert body["type"].startswith("https://uri.etsi.org/ngsi-ld/errors/"), body
+    assert body["detail"], body
+    return str(body["type"].rsplit("/", 1)[-1])
