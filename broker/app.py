@@ -47,16 +47,23 @@ class BodyLimit:
             await problem(too_large)(scope, receive, send)
             return
         received = 0
+        answered = False
 
         async def limited() -> Message:
-            nonlocal received
+            nonlocal received, answered
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.limit:
-                raise too_large
+            if received > self.limit and not answered:
+                answered = True
+                await problem(too_large)(scope, receive, send)
+                return {"type": "http.disconnect"}  # the app stops reading; its answer is dropped
             return message
 
-        await self.app(scope, limited, send)
+        async def guarded_send(message: Message) -> None:
+            if not answered:
+                await send(message)
+
+        await self.app(scope, limited, guarded_send)
 
 
 def create_app(settings: Settings, public_urls: list[str] | None = None) -> FastAPI:
@@ -106,10 +113,7 @@ def create_app(settings: Settings, public_urls: list[str] | None = None) -> Fast
                 response = problem(Unauthorized("a valid 'Authorization: Bearer <token>' header is required"))
                 metrics.requests.labels(request.method, "unauthorized", "401").inc()
                 return response
-        try:
-            response: Response = await call_next(request)
-        except NgsiLdError as error:  # raised by the body limiter while the route read the body
-            response = problem(error)
+        response: Response = await call_next(request)
         matched = request.scope.get("route")
         label = getattr(matched, "path", "unmatched")
         metrics.requests.labels(request.method, label, str(response.status_code)).inc()

@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 from fastapi import Request
 from fastapi.responses import Response
+from starlette.requests import ClientDisconnect
 
 from citiesincharge import ldcontext
 
@@ -64,7 +65,10 @@ async def read_body(request: Request, *, allow_merge_patch: bool = False) -> Bod
     if media not in allowed:
         raise UnsupportedMediaType(f"Content-Type '{media or 'none'}' not supported; use "
                                    + " or ".join(sorted(allowed)))
-    raw = await request.body()
+    try:
+        raw = await request.body()
+    except ClientDisconnect:  # also what the body limiter turns an oversized body into
+        raise InvalidRequest("the client went away before the body was read") from None
     if not raw:
         raise InvalidRequest("the request body is empty")
     try:

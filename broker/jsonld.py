@@ -138,6 +138,8 @@ class ContextResolver:
         self._http = requests.Session()
         for url, file_name in ldcontext.VENDORED_CONTEXTS.items():
             self.preloaded[url] = ldcontext.load_vendored(file_name)["@context"]
+        for alias in ldcontext.CORE_CONTEXT_ALIASES:
+            self.preloaded[alias] = self.preloaded[CORE]
 
     def preload(self, url: str, document: dict[str, Any]) -> None:
         if "@context" not in document:

@@ -119,10 +119,7 @@ class Store:
         """Entities of a tenant (optionally only these ids), in creation order; a snapshot."""
         with self.lock:
             entities = self._entities(tenant)
-            if ids is None:
-                snapshot = list(entities.values())
-            else:
-                snapshot = [entities[i] for i in ids if i in entities]
+            snapshot = list(entities.values()) if ids is None else [entities[i] for i in ids if i in entities]
         return iter(snapshot)
 
     def count(self, tenant: str) -> int:

@@ -26,6 +26,13 @@ VENDORED_CONTEXTS: dict[str, str] = {
     _SDM.format("KeyPerformanceIndicator"): "sdm-KeyPerformanceIndicator.jsonld",
 }
 
+#: Other published URLs of the NGSI-LD core context. Like Orion-LD, the broker treats them all as
+#: its built-in core context (v1.8 is a superset of the earlier versions' terms).
+CORE_CONTEXT_ALIASES = tuple(
+    ["https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"]
+    + [f"https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.{minor}.jsonld" for minor in range(3, 8)]
+)
+
 #: layering order of the compound context, later files win on a clashing term (core is last).
 _LAYERS = (
     "sdm-Transportation.jsonld",

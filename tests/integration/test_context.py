@@ -23,7 +23,7 @@ def slow_context_server() -> Iterator[str]:
     """Answers after 3 s: longer than the test broker's 1 s context fetch timeout."""
 
     class Slow(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             time.sleep(3)
             self.send_response(200)
             self.end_headers()

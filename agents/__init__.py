@@ -1,0 +1,1 @@
+"""Southbound agents (OCPI poller, MQTT parking ingest); see ARCHITECTURE.md. Built in later issues."""

@@ -1,0 +1,1 @@
+"""Analytics workers (health/SLA, violations, demand and forecast, energy and revenue)."""

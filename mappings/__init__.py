@@ -1,0 +1,1 @@
+"""Declarative mappings from source formats (OCPI, sensor payloads) to Smart Data Models entities."""

@@ -1,0 +1,1 @@
+"""Declarative NGSI-LD subscription specs, their idempotent registrar and the notification receiver."""
