@@ -18,7 +18,7 @@ import citiesincharge
 from citiesincharge.settings import Settings
 
 from .errors import BadRequestData, NgsiLdError, PayloadTooLarge, Unauthorized
-from .routes import batch, entities, info, subscriptions, temporal
+from .routes import attrs, batch, entities, info, subscriptions, temporal
 from .service import Broker
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def create_app(settings: Settings, public_urls: list[str] | None = None) -> Fast
     app = FastAPI(title="CitiesInCharge embedded NGSI-LD broker", version=citiesincharge.__version__,
                   lifespan=lifespan, description="The ETSI GS CIM 009 subset CitiesInCharge needs, on SQLite.")
     app.state.broker = Broker(settings, urls)
-    for module in (entities, batch, subscriptions, temporal, info):
+    for module in (entities, attrs, batch, subscriptions, temporal, info):
         app.include_router(module.router)
 
     @app.exception_handler(NgsiLdError)

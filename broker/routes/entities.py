@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from ..attributes import check_entity_id, parse_entity, parse_fragment, render_entity
-from ..errors import BadRequestData, ResourceNotFound
+from ..attributes import check_entity_id, parse_entity, render_entity
+from ..errors import BadRequestData
 from ..geo import compile_geo
 from ..http import accepted, json_response, output_format, parse_options, read_body, split_list, tenant_of
 from ..query import compile_query
@@ -136,120 +136,6 @@ async def replace_entity(request: Request, entity_id: str) -> Response:
     tm = await broker.term_map(body.context)
     entity = parse_entity(data, tm, now_iso())
     change = broker.store.replace(tenant, entity)
-    broker.publish(tenant, [change])
-    return Response(status_code=204)
-
-
-@router.patch("/entities/{entity_id}", status_code=204)
-async def merge_entity(request: Request, entity_id: str) -> Response:
-    broker = broker_of(request)
-    tenant = tenant_of(request)
-    check_entity_id(entity_id)
-    body = await read_body(request, allow_merge_patch=True)
-    if not isinstance(body.data, dict):
-        raise BadRequestData("a merge-patch body must be a JSON object")
-    if body.data.get("id", entity_id) != entity_id:
-        raise BadRequestData(f"body id {body.data['id']} differs from the URL's {entity_id}")
-    tm = await broker.term_map(body.context)
-    now = now_iso()
-    attrs = parse_fragment(body.data, tm, now)
-    change, _ = broker.store.update_attrs(tenant, entity_id, attrs, "merge", now)
-    broker.publish(tenant, [change])
-    return Response(status_code=204)
-
-
-@router.post("/entities/{entity_id}/attrs")
-async def append_attrs(request: Request, entity_id: str, options: str | None = None) -> Response:
-    broker = broker_of(request)
-    tenant = tenant_of(request)
-    check_entity_id(entity_id)
-    opts = parse_options(options, {"noOverwrite"})
-    body = await read_body(request)
-    if not isinstance(body.data, dict):
-        raise BadRequestData("an attribute fragment must be a JSON object")
-    tm = await broker.term_map(body.context)
-    now = now_iso()
-    attrs = parse_fragment(body.data, tm, now)
-    mode = "noOverwrite" if "noOverwrite" in opts else "overwrite"
-    change, not_updated = broker.store.update_attrs(tenant, entity_id, attrs, mode, now)
-    broker.publish(tenant, [change])
-    return _update_result(attrs, not_updated, tm, "was not overwritten (options=noOverwrite)")
-
-
-@router.patch("/entities/{entity_id}/attrs")
-async def update_attrs(request: Request, entity_id: str) -> Response:
-    broker = broker_of(request)
-    tenant = tenant_of(request)
-    check_entity_id(entity_id)
-    body = await read_body(request)
-    if not isinstance(body.data, dict):
-        raise BadRequestData("an attribute fragment must be a JSON object")
-    tm = await broker.term_map(body.context)
-    now = now_iso()
-    attrs = parse_fragment(body.data, tm, now)
-    change, not_updated = broker.store.update_attrs(tenant, entity_id, attrs, "onlyExisting", now)
-    broker.publish(tenant, [change])
-    return _update_result(attrs, not_updated, tm, "does not exist")
-
-
-def _update_result(attrs: dict[str, Any], not_updated: list[str], tm: Any, why: str) -> Response:
-    if not not_updated:
-        return Response(status_code=204)
-    updated = [tm.compact(a) for a in attrs if a not in not_updated]
-    body = {"updated": updated,
-            "notUpdated": [{"attributeName": tm.compact(a), "reason": f"attribute {why}"}
-                           for a in dict.fromkeys(not_updated)]}
-    return json_response(body, media="application/json", context=None, status=207)
-
-
-@router.patch("/entities/{entity_id}/attrs/{attr_id}", status_code=204)
-async def partial_attr_update(request: Request, entity_id: str, attr_id: str) -> Response:
-    broker = broker_of(request)
-    tenant = tenant_of(request)
-    check_entity_id(entity_id)
-    body = await read_body(request)
-    if not isinstance(body.data, dict):
-        raise BadRequestData("an attribute fragment must be a JSON object")
-    tm = await broker.term_map(body.context)
-    iri = tm.expand(attr_id)
-    current = broker.store.get(tenant, entity_id)["attrs"].get(iri)
-    if current is None:
-        raise ResourceNotFound(f"entity {entity_id} has no attribute {attr_id}")
-    fragment = dict(body.data)
-    if "type" not in fragment:
-        fragment["type"] = current[0]["type"]
-    now = now_iso()
-    attrs = parse_fragment({attr_id: fragment}, tm, now)
-    change, _ = broker.store.update_attrs(tenant, entity_id, attrs, "merge", now)
-    broker.publish(tenant, [change])
-    return Response(status_code=204)
-
-
-@router.put("/entities/{entity_id}/attrs/{attr_id}", status_code=204)
-async def replace_attr(request: Request, entity_id: str, attr_id: str) -> Response:
-    broker = broker_of(request)
-    tenant = tenant_of(request)
-    check_entity_id(entity_id)
-    body = await read_body(request)
-    tm = await broker.term_map(body.context)
-    iri = tm.expand(attr_id)
-    if iri not in broker.store.get(tenant, entity_id)["attrs"]:
-        raise ResourceNotFound(f"entity {entity_id} has no attribute {attr_id}")
-    now = now_iso()
-    attrs = parse_fragment({attr_id: body.data}, tm, now)
-    change, _ = broker.store.update_attrs(tenant, entity_id, attrs, "overwrite", now)
-    broker.publish(tenant, [change])
-    return Response(status_code=204)
-
-
-@router.delete("/entities/{entity_id}/attrs/{attr_id}", status_code=204)
-async def delete_attr(request: Request, entity_id: str, attr_id: str, datasetId: str | None = None,
-                      deleteAll: bool = False) -> Response:
-    broker = broker_of(request)
-    tenant = tenant_of(request)
-    check_entity_id(entity_id)
-    _context, tm = await request_term_map(request)
-    change = broker.store.delete_attr(tenant, entity_id, tm.expand(attr_id), datasetId, deleteAll, now_iso())
     broker.publish(tenant, [change])
     return Response(status_code=204)
 
