@@ -1,5 +1,9 @@
-"""Shared fixtures: one real broker process per test session (or the one CIC_TEST_BROKER_URL names,
-e.g. a local Orion-LD), a fresh tenant per test so tests never see each other's entities."""
+"""Shared fixtures: one real broker per test session, a fresh tenant per test so tests never see
+each other's entities.
+
+The broker is the embedded one started as a process (default), the broker CIC_TEST_BROKER_URL
+names (e.g. a local Orion-LD), or with CIC_TEST_BROKER=orion a throw-away Orion-LD container.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.orion import docker_unavailable_reason, orion_ld
 from tests.support import Api, BrokerProcess, Receiver
 
 
@@ -17,6 +22,14 @@ def broker_url() -> Iterator[str]:
     external = os.environ.get("CIC_TEST_BROKER_URL")
     if external:
         yield external.rstrip("/")
+        return
+    if os.environ.get("CIC_TEST_BROKER") == "orion":
+        reason = docker_unavailable_reason()
+        if reason:
+            pytest.fail(f"CIC_TEST_BROKER=orion asked for Orion-LD, but {reason}")
+        with orion_ld() as url:
+            os.environ["CIC_TEST_BROKER_URL"] = url  # embedded-only tests skip themselves
+            yield url
         return
     broker = BrokerProcess()
     yield broker.url
