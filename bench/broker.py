@@ -101,7 +101,8 @@ def main() -> None:
             query_ms = []
             for _ in range(20):
                 t0 = time.perf_counter()
-                params = {"type": "EVSE", "q": 'status=="OUTOFORDER";maxPower>=50', "limit": 1000, "count": "true"}
+                params: dict[str, str | int] = {"type": "EVSE", "q": 'status=="OUTOFORDER";maxPower>=50',
+                                                "limit": 1000, "count": "true"}
                 response = http.get(f"{api}/entities", params=params)
                 query_ms.append((time.perf_counter() - t0) * 1000)
             matched = int(response.headers["NGSILD-Results-Count"])

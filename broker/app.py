@@ -110,9 +110,8 @@ def create_app(settings: Settings, public_urls: list[str] | None = None) -> Fast
             given = request.headers.get("Authorization", "")
             expected = "Bearer " + required.get_secret_value()
             if not hmac.compare_digest(given.encode(), expected.encode()):
-                response = problem(Unauthorized("a valid 'Authorization: Bearer <token>' header is required"))
                 metrics.requests.labels(request.method, "unauthorized", "401").inc()
-                return response
+                return problem(Unauthorized("a valid 'Authorization: Bearer <token>' header is required"))
         response: Response = await call_next(request)
         matched = request.scope.get("route")
         label = getattr(matched, "path", "unmatched")

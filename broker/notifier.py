@@ -186,7 +186,7 @@ class Notifier:
     @staticmethod
     def _message(sub: CompiledSubscription, batch: list[dict[str, Any]]) -> tuple[bytes, dict[str, str]]:
         data = [sub.render(entity) for entity in batch]
-        headers = {"Content-Type": sub.endpoint.accept}
+        headers: dict[str, str] = {"Content-Type": sub.endpoint.accept}
         context = sub.context if sub.context is not None else ldcontext.CORE_CONTEXT_URL
         if sub.endpoint.accept == "application/ld+json":
             for item in data:

@@ -9,6 +9,7 @@ The parsed query is a tree of small closures, compiled once per request and run 
 
 from __future__ import annotations
 
+import operator as operator_module
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -195,9 +196,9 @@ def _comparison(path: _Path, operator: str, raw: str, fail: Callable[[str], BadR
             return hit if operator == "==" else not hit
         return equality
     literal = literals[0]
-    compare = {"<": lambda v: v < literal, "<=": lambda v: v <= literal,
-               ">": lambda v: v > literal, ">=": lambda v: v >= literal}[operator]
-    return lambda entity: any(_comparable(v, literal) and compare(v) for v in _values(entity, path))
+    compare: Callable[[Any, Any], bool] = {"<": operator_module.lt, "<=": operator_module.le,
+                                           ">": operator_module.gt, ">=": operator_module.ge}[operator]
+    return lambda entity: any(_comparable(v, literal) and compare(v, literal) for v in _values(entity, path))
 
 
 def _values(entity: dict[str, Any], path: _Path) -> list[Any]:

@@ -32,7 +32,7 @@ def _load(file_name: str) -> dict[str, Any]:
 def _retrieve(uri: str) -> Resource[Any]:
     file_name = _SHARED.get(uri)
     if file_name is None:
-        raise NoSuchResource(ref=uri)
+        raise NoSuchResource(ref=uri)  # type: ignore[call-arg]  # attrs class, keyword-only
     return Resource.from_contents(_load(file_name))
 
 

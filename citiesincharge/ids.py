@@ -1,0 +1,58 @@
+"""Entity ids of the project's entity model (see ARCHITECTURE.md), built and parsed in one place.
+
+Source identifiers (OCPI location ids, EVSE uids, bay names) are free text in the wild; each part
+is percent-encoded so that an id is always a valid URN and ``:`` inside a part cannot shift the
+meaning of the parts after it. Building the same id twice gives the same string (idempotency).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+from urllib.parse import quote, unquote
+
+PREFIX = "urn:ngsi-ld:"
+_SAFE = "-._~*+!$&'(),;=@"  # RFC 8141 NSS characters except ':' and '/'
+
+
+class EntityRef(NamedTuple):
+    type: str
+    parts: tuple[str, ...]
+
+
+def _part(value: str, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what} must be a non-empty string, got {value!r}")
+    return quote(value.strip(), safe=_SAFE)
+
+
+def entity_id(entity_type: str, *parts: str) -> str:
+    if not parts:
+        raise ValueError("an entity id needs at least one part after its type")
+    encoded = [_part(p, f"{entity_type} id part {n + 1}") for n, p in enumerate(parts)]
+    return PREFIX + ":".join([_part(entity_type, "entity type"), *encoded])
+
+
+def charging_station(cpo: str, location_id: str) -> str:
+    return entity_id("EVChargingStation", cpo, location_id)
+
+
+def evse(cpo: str, evse_uid: str) -> str:
+    return entity_id("EVSE", cpo, evse_uid)
+
+
+def parking_spot(site: str, bay: str) -> str:
+    return entity_id("ParkingSpot", site, bay)
+
+
+def parking_site(site: str, kind: Literal["OnStreetParking", "OffStreetParking"] = "OnStreetParking") -> str:
+    return entity_id(kind, site)
+
+
+def parse(value: str) -> EntityRef:
+    """Split a project id back into its type and decoded parts."""
+    if not value.startswith(PREFIX):
+        raise ValueError(f"{value!r} is not an NGSI-LD URN ({PREFIX}...)")
+    entity_type, *parts = value[len(PREFIX):].split(":")
+    if not parts:
+        raise ValueError(f"{value!r} has no id part after its type")
+    return EntityRef(unquote(entity_type), tuple(unquote(p) for p in parts))
