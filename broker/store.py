@@ -368,14 +368,18 @@ class Store:
         if end is not None:
             sql += f" AND {column} < ?"
             params.append(end)
-        sql += f" ORDER BY attr, {column}, rowid"
+        if last_n is not None:  # newest N per attribute, without reading the older rows' documents
+            sql = sql.replace("SELECT attr, doc FROM", f"SELECT attr, doc, {column} AS t, rowid AS r, ROW_NUMBER() "
+                              f"OVER (PARTITION BY attr ORDER BY {column} DESC, rowid DESC) AS rn FROM", 1)
+            sql = f"SELECT attr, doc FROM ({sql}) WHERE rn <= ? ORDER BY attr, t, r"
+            params.append(last_n)
+        else:
+            sql += f" ORDER BY attr, {column}, rowid"
         out: dict[str, list[dict[str, Any]]] = {}
         with self.lock:
             rows = self._db.execute(sql, params).fetchall()
         for attr, doc in rows:
             out.setdefault(attr, []).append(orjson.loads(doc))
-        if last_n is not None:
-            out = {attr: items[-last_n:] for attr, items in out.items()}
         return out
 
     def history_entity_ids(self, tenant: str) -> list[str]:
