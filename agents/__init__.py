@@ -1,1 +1,2 @@
-"""Southbound agents (OCPI poller, MQTT parking ingest); see ARCHITECTURE.md. Built in later issues."""
+"""Southbound agents (OCPI poller, MQTT parking ingest) and what they share: the agent database,
+the durable outbox and the quarantine (dead-letter) store."""

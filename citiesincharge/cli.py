@@ -44,6 +44,20 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return demo.run(settings)
 
 
+def _cmd_simulate_cpo(args: argparse.Namespace) -> int:
+    settings = _settings(args, simulator_port=args.port)
+    logs.configure(settings.log_level)
+    importlib.import_module("agents.ocpi.simulator.server").serve(settings, seed=args.seed, speed=args.speed,
+                                                                  town=args.town)
+    return 0
+
+
+def _cmd_agent_ocpi(args: argparse.Namespace) -> int:
+    settings = _settings(args, ocpi_operators=args.operators)
+    logs.configure(settings.log_level)
+    return int(importlib.import_module("agents.ocpi.run").main(settings, once=args.once))
+
+
 def _cmd_context(args: argparse.Namespace) -> int:
     if args.clashes:
         print(json.dumps(ldcontext.term_clashes(), indent=2, sort_keys=True))
@@ -70,6 +84,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, help="broker port (default 1026)")
     demo.add_argument("--data-dir", type=Path, help="where the demo keeps its data")
     demo.set_defaults(run=_cmd_demo)
+
+    simulate = commands.add_parser("simulate", help="run simulated data sources").add_subparsers(
+        dest="source", required=True)
+    cpo = simulate.add_parser("cpo", help="three simulated charge point operators speaking OCPI")
+    cpo.add_argument("--port", type=int, help="port (CIC_SIMULATOR_PORT, default 8090)")
+    cpo.add_argument("--seed", type=int, default=42, help="random seed: same seed, same history")
+    cpo.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (0: frozen)")
+    cpo.add_argument("--town", choices=("default", "bench"), default="default", help="network to simulate")
+    cpo.set_defaults(run=_cmd_simulate_cpo)
+
+    agent = commands.add_parser("agent", help="run a southbound agent").add_subparsers(dest="agent", required=True)
+    ocpi = agent.add_parser("ocpi", help="poll the operators' OCPI endpoints into the broker")
+    ocpi.add_argument("--operators", type=Path, help="operators file (CIC_OCPI_OPERATORS)")
+    ocpi.add_argument("--once", action="store_true", help="one full sync of every operator, then exit")
+    ocpi.set_defaults(run=_cmd_agent_ocpi)
 
     context = commands.add_parser("context", help="print the compound project @context")
     context.add_argument("--clashes", action="store_true", help="list SDM terms that clash between subjects")

@@ -47,6 +47,16 @@ class Settings(BaseSettings):
     notify_workers: int = Field(4, ge=1, description="concurrent notification deliveries")
     notify_timeout: float = Field(5.0, gt=0, description="timeout of one notification POST, seconds")
 
+    # -- OCPI agent and simulators -----------------------------------------------------------
+    ocpi_operators: Path | None = Field(None, description="operators file (default: the simulated town's)")
+    ocpi_agent_port: int = Field(8091, description="OCPI agent status and metrics port (127.0.0.1)")
+    ocpi_timeout: float = Field(10.0, gt=0, description="timeout of one OCPI request, seconds")
+    ocpi_retries: int = Field(2, ge=0, description="retries of a failed OCPI GET (with backoff)")
+    simulator_port: int = Field(8090, description="port of the simulated CPOs (cic simulate cpo)")
+    pseudonym_salt: SecretStr | None = Field(
+        None, description="key for hashing session token ids (no salt: token ids are dropped entirely)")
+    pseudonym_salt_file: Path | None = Field(None, description="file holding the pseudonymisation key")
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
 
     def effective_context_url(self) -> str:
@@ -57,3 +67,8 @@ class Settings(BaseSettings):
 
     def broker_required_token(self) -> SecretStr | None:
         return resolve_secret(self.broker_auth_token, self.broker_auth_token_file)
+
+    def mapping_secrets(self) -> dict[str, str]:
+        """Secrets that mapping files may refer to as ``$name`` (e.g. the pseudonymisation key)."""
+        salt = resolve_secret(self.pseudonym_salt, self.pseudonym_salt_file)
+        return {"pseudonym_salt": salt.get_secret_value()} if salt else {}

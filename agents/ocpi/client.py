@@ -1,0 +1,167 @@
+"""OCPI client for one operator: version negotiation, Token auth, the envelope, pagination.
+
+Transport failures are retried by urllib3's ``Retry`` (backoff, ``Retry-After``) for idempotent
+GETs; what is left becomes an :class:`OcpiError` whose ``kind`` tells the poller whether the
+operator is unreachable (retry next round), refused our token (operator-level error), or sent
+something broken. The token is read per request and never logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import urljoin
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from .config import SUPPORTED_VERSIONS, Module, OperatorConfig
+
+log = logging.getLogger(__name__)
+ErrorKind = Literal["unreachable", "timeout", "auth", "client", "server", "malformed", "version"]
+
+
+class OcpiError(Exception):
+    """An operator-level failure, classified so the poller knows what to do about it."""
+
+    def __init__(self, operator: str, kind: ErrorKind, detail: str) -> None:
+        super().__init__(f"{operator}: {kind}: {detail}")
+        self.operator = operator
+        self.kind = kind
+        self.detail = detail
+
+
+@dataclass
+class Page:
+    records: list[Any]
+    total: int | None
+    next_url: str | None
+
+
+class OcpiClient:
+    def __init__(self, operator: OperatorConfig, *, timeout: float = 10.0, retries: int = 2) -> None:
+        self.operator = operator
+        self.timeout = timeout
+        self.session = requests.Session()
+        retry = Retry(total=retries, connect=retries, read=retries, status=retries, backoff_factor=0.3,
+                      status_forcelist=(500, 502, 503, 504), allowed_methods=frozenset({"GET"}),
+                      respect_retry_after_header=True, raise_on_status=False)
+        adapter = HTTPAdapter(max_retries=retry, pool_maxsize=4)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.version: str | None = None
+        self.endpoints: dict[str, str] = {}
+        self._encoding = operator.token_encoding
+
+    # -- transport ---------------------------------------------------------------------------
+    def _authorization(self, encoding: str) -> str:
+        token = self.operator.token().get_secret_value()
+        if encoding == "base64":
+            token = base64.b64encode(token.encode()).decode()
+        return f"Token {token}"
+
+    def _get(self, url: str, params: dict[str, Any] | None = None, *,
+             encoding: str | None = None) -> tuple[Any, requests.Response]:
+        name = self.operator.name
+        chosen = encoding or ("plain" if self._encoding == "plain" else "base64"
+                              if self._encoding == "base64" or self.version != "2.1.1" else "plain")
+        headers = {"Authorization": self._authorization(chosen), "X-Request-ID": str(uuid.uuid4()),
+                   "X-Correlation-ID": str(uuid.uuid4()), "Accept": "application/json"}
+        try:
+            response = self.session.get(url, params=params, headers=headers, timeout=self.timeout)
+        except requests.Timeout:
+            raise OcpiError(name, "timeout", f"no answer within {self.timeout} s from {url}") from None
+        except requests.RequestException as error:
+            raise OcpiError(name, "unreachable", f"{type(error).__name__} for {url}") from None
+        if response.status_code in (401, 403):
+            raise OcpiError(name, "auth", f"HTTP {response.status_code}: the operator refused our token")
+        if response.status_code >= 500:
+            raise OcpiError(name, "server", f"HTTP {response.status_code} from {url}")
+        try:
+            body = response.json()
+        except ValueError:
+            raise OcpiError(name, "malformed", f"HTTP {response.status_code}: body is not JSON ({url})") from None
+        if not isinstance(body, dict) or "status_code" not in body:
+            raise OcpiError(name, "malformed", f"no OCPI envelope in the answer from {url}")
+        code = body.get("status_code")
+        if response.status_code == 404:
+            raise OcpiError(name, "client", f"HTTP 404 for {url}: {body.get('status_message')}")
+        if code != 1000:
+            kind: ErrorKind = "server" if isinstance(code, int) and code >= 3000 else "client"
+            raise OcpiError(name, kind, f"OCPI status {code}: {body.get('status_message')}")
+        return body.get("data"), response
+
+    # -- versions ----------------------------------------------------------------------------
+    def negotiate(self) -> str:
+        """Pick the highest version both sides speak and learn its module endpoints."""
+        versions = self._versions()
+        offered = {v.get("version"): v.get("url") for v in versions if isinstance(v, dict)}
+        chosen = next((v for v in SUPPORTED_VERSIONS if v in offered), None)
+        if chosen is None:
+            raise OcpiError(self.operator.name, "version",
+                            f"no common OCPI version (operator offers {sorted(map(str, offered))})")
+        details, _ = self._get(str(offered[chosen]))
+        endpoints = details.get("endpoints") if isinstance(details, dict) else None
+        if not isinstance(endpoints, list):
+            raise OcpiError(self.operator.name, "malformed", "version details have no endpoints list")
+        self.endpoints = {e["identifier"]: e["url"] for e in endpoints
+                          if isinstance(e, dict) and e.get("role", "SENDER") == "SENDER" and "url" in e}
+        self.version = chosen
+        log.info("operator %s speaks OCPI %s (modules: %s)", self.operator.name, chosen, ", ".join(self.endpoints))
+        return chosen
+
+    def _versions(self) -> list[Any]:
+        url = self.operator.versions_url
+        if self._encoding != "auto":
+            data, _ = self._get(url, encoding=self._encoding)
+            return list(data or [])
+        try:  # 2.2.1 wants the token Base64-encoded, 2.1.1 plain; learn which this operator accepts
+            data, _ = self._get(url, encoding="base64")
+            self._encoding = "base64"
+        except OcpiError as error:
+            if error.kind != "auth":
+                raise
+            data, _ = self._get(url, encoding="plain")
+            self._encoding = "plain"
+        return list(data or [])
+
+    # -- modules -----------------------------------------------------------------------------
+    def pages(self, module: Module, params: dict[str, Any]) -> Iterator[Page]:
+        """Every page of a module, by the ``Link`` header, else by offset and ``X-Total-Count``."""
+        if self.version is None:
+            self.negotiate()
+        url = self.endpoints.get(module)
+        if url is None:
+            raise OcpiError(self.operator.name, "client", f"the operator offers no {module} module")
+        query: dict[str, Any] | None = dict(params)
+        if self.operator.page_limit:
+            assert query is not None
+            query["limit"] = self.operator.page_limit
+        offset = 0
+        while True:
+            data, response = self._get(url, query)
+            if not isinstance(data, list):
+                raise OcpiError(self.operator.name, "malformed", f"{module}: data is not a list")
+            total = _int_header(response, "X-Total-Count")
+            next_url = response.links.get("next", {}).get("url")
+            yield Page(data, total, next_url)
+            offset += len(data)
+            if next_url:
+                url, query = urljoin(url, next_url), None  # the Link carries every filter
+            elif total is not None and data and offset < total:
+                query = dict(params) | {"offset": offset}
+            else:
+                return
+
+
+def _int_header(response: requests.Response, name: str) -> int | None:
+    value = response.headers.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None

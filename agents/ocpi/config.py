@@ -1,0 +1,94 @@
+"""The operators file: which CPOs to poll, how, and where each one's token is kept."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from citiesincharge.secrets import resolve_secret
+
+Module = Literal["locations", "sessions", "cdrs", "tariffs"]
+SUPPORTED_VERSIONS = ("2.2.1", "2.1.1")  # preference order
+ALL_MODULES: tuple[Module, ...] = ("locations", "sessions", "cdrs", "tariffs")
+
+
+class OperatorConfig(BaseModel):
+    """One charge point operator's OCPI endpoint and polling plan."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    party_id: str = Field(min_length=2, max_length=3)
+    country_code: str = Field(min_length=2, max_length=2)
+    versions_url: str
+    token_env: str | None = None
+    token_file: Path | None = None
+    token_encoding: Literal["auto", "base64", "plain"] = "auto"
+    modules: list[Module] = Field(default_factory=lambda: list(ALL_MODULES))
+    intervals: dict[Module, float] = Field(default_factory=dict)
+    full_sync_every: float = Field(3600, gt=0)
+    page_limit: int | None = Field(None, ge=1, description="ask for pages of this size (the CPO may cap it)")
+
+    @field_validator("versions_url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("versions_url must be an http(s) URL")
+        return value
+
+    @model_validator(mode="after")
+    def _has_token_source(self) -> OperatorConfig:
+        if not self.token_env and not self.token_file:
+            raise ValueError(f"operator {self.name}: set token_env or token_file (tokens never go in this file)")
+        return self
+
+    def interval(self, module: Module) -> float:
+        return self.intervals.get(module, 60.0)
+
+    def token(self) -> SecretStr:
+        """Read on every use, so a rotated token file or variable takes effect without a restart."""
+        if self.token_env and os.environ.get(self.token_env):
+            return SecretStr(os.environ[self.token_env])
+        if self.token_file is not None:
+            secret = resolve_secret(None, self.token_file)
+            if secret is not None:
+                return secret
+        raise LookupError(f"operator {self.name}: no token in ${self.token_env} or {self.token_file}")
+
+
+class OperatorsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    operators: list[OperatorConfig] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> OperatorsFile:
+        names = [o.name for o in self.operators]
+        if len(set(names)) != len(names):
+            raise ValueError("operator names must be unique")
+        return self
+
+
+def default_operators_file() -> Path:
+    return Path(str(resources.files("agents.ocpi").joinpath("operators.yaml")))
+
+
+def load_operators(path: Path | None) -> list[OperatorConfig]:
+    """Load and validate an operators file; relative token files resolve against its folder."""
+    path = path or default_operators_file()
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8"))
+        parsed = OperatorsFile.model_validate(raw)
+    except (OSError, yaml.YAMLError) as error:
+        raise ValueError(f"cannot read operators file {path}: {error}") from None
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ValueError(f"operators file {path}: {where}: {first['msg']}") from None
+    for operator in parsed.operators:
+        if operator.token_file is not None and not operator.token_file.is_absolute():
+            operator.token_file = path.parent / operator.token_file
+    return parsed.operators

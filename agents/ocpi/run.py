@@ -1,0 +1,38 @@
+"""Entry point of ``cic agent ocpi``: load operators, then run once or serve status and poll."""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+import uvicorn
+
+from citiesincharge.settings import Settings
+
+from .config import load_operators
+from .service import OcpiAgent, status_app
+
+log = logging.getLogger(__name__)
+
+
+def main(settings: Settings, *, once: bool) -> int:
+    try:
+        operators = load_operators(settings.ocpi_operators)
+    except ValueError as error:
+        log.error("%s", error)
+        return 2
+    agent = OcpiAgent(settings, operators)
+    if once:
+        ok = agent.run_once()
+        for item in agent.status()["operators"]:
+            log.info("%s: OCPI %s, last error: %s", item["name"], item["version"], item["last_error"] or "none")
+        agent.stop()
+        return 0 if ok else 1
+    agent.start()
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
+    try:
+        uvicorn.run(status_app(agent), host="127.0.0.1", port=settings.ocpi_agent_port, log_level="warning",
+                    access_log=False)
+    finally:
+        agent.stop()
+    return 0

@@ -1,0 +1,119 @@
+"""``cic agent ocpi``: every operator polled on its own schedule, plus status and metrics.
+
+APScheduler runs one job per (operator, module) and one full Locations sync per operator; jobs
+of one operator never overlap, and one operator failing never delays the others. The outbox
+flusher writes to the broker in the background. ``run_once`` is the scriptable variant: one full
+sync of everything, the outbox drained, and an exit status that says whether it all worked.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from fastapi import FastAPI
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from citiesincharge.client import NgsiLdClient
+from citiesincharge.settings import Settings
+
+from ..db import AgentDb
+from ..outbox import Outbox
+from ..quarantine import Quarantine
+from .config import OperatorConfig
+from .state import SyncState
+from .sync import OperatorSync, SyncMetrics
+
+log = logging.getLogger(__name__)
+
+
+class OcpiAgent:
+    def __init__(self, settings: Settings, operators: list[OperatorConfig], *, db_path: Path | None = None) -> None:
+        self.settings = settings
+        self.operators = operators
+        self.db = AgentDb(db_path or Path(settings.data_dir) / "agent-ocpi.sqlite")
+        self.registry = CollectorRegistry()
+        self.quarantine = Quarantine(self.db, self.registry)
+        self.client = NgsiLdClient(settings)
+        self.outbox = Outbox(self.db, self.client, self.quarantine, self.registry, source="ocpi")
+        state = SyncState(self.db)
+        metrics = SyncMetrics(self.registry)
+        secrets = settings.mapping_secrets()
+        self.syncs = {op.name: OperatorSync(op, state, self.outbox, self.quarantine, metrics, secrets=secrets,
+                                            timeout=settings.ocpi_timeout, retries=settings.ocpi_retries)
+                      for op in operators}
+        self.scheduler: BackgroundScheduler | None = None
+
+    # -- one-shot ----------------------------------------------------------------------------
+    def run_once(self, *, full: bool = True, drain_seconds: float = 60.0) -> bool:
+        """Sync every module of every operator once, then drain the outbox. True if all worked."""
+        ok = True
+        for operator in self.operators:
+            sync = self.syncs[operator.name]
+            for module in operator.modules:
+                ok = sync.sync(module, full=full) and ok
+        deadline = time.monotonic() + drain_seconds
+        while self.outbox.depth() and time.monotonic() < deadline:
+            if self.outbox.flush().broker_down:
+                time.sleep(0.5)
+        return ok and self.outbox.depth() == 0
+
+    # -- scheduled ---------------------------------------------------------------------------
+    def start(self) -> None:
+        workers = max(2, len(self.operators) * 2)
+        scheduler = BackgroundScheduler(executors={"default": ThreadPoolExecutor(workers)},
+                                        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 30})
+        for operator in self.operators:
+            sync = self.syncs[operator.name]
+            scheduler.add_job(sync.sync, "date", args=["locations"], kwargs={"full": True},
+                              id=f"{operator.name}:first-full")
+            for module in operator.modules:
+                scheduler.add_job(sync.sync, "interval", seconds=operator.interval(module), args=[module],
+                                  id=f"{operator.name}:{module}")
+            scheduler.add_job(sync.sync, "interval", seconds=operator.full_sync_every, args=["locations"],
+                              kwargs={"full": True}, id=f"{operator.name}:full")
+        self.outbox.start()
+        scheduler.start()
+        self.scheduler = scheduler
+        log.info("OCPI agent polling %d operators: %s", len(self.operators), ", ".join(self.syncs))
+
+    def stop(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)
+        self.outbox.stop()
+        self.db.close()
+
+    # -- status ------------------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        operators = []
+        for name, sync in self.syncs.items():
+            item = dict(vars(sync.status))
+            item["quarantined"] = self.quarantine.count_prefix(f"{name}/")
+            operators.append(item)
+        return {"operators": operators, "outbox": {"depth": self.outbox.depth(), "oldestAgeSeconds":
+                                                   round(self.outbox.oldest_age(), 3),
+                                                   "lastError": self.outbox.last_error},
+                "quarantine": {"total": self.quarantine.count(), "recent": self.quarantine.recent(20)}}
+
+
+def status_app(agent: OcpiAgent) -> FastAPI:
+    app = FastAPI(title="CitiesInCharge OCPI agent")
+
+    @app.get("/status")
+    def status() -> dict[str, Any]:
+        return agent.status()
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(agent.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,221 @@
+"""The simulated CPOs' OCPI HTTP servers: one app, each operator under its own /versions URL.
+
+Speaks the OCPI transport rules the agent must cope with: the response envelope, ``Token``
+authorisation (Base64 for 2.2.1, plain for 2.1.1), ``date_from``/``date_to``, pagination by
+``Link`` with ``X-Total-Count``/``X-Limit``, request/correlation ids, and a flaky operator that
+answers 503, slowly, or with broken JSON now and then. ``/admin`` lets tests and demos force
+events (a status change, an EVSE that disappears, a malformed record, a jump in time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+
+from . import render
+from .world import Operator, World
+
+MODULES = ("locations", "sessions", "cdrs", "tariffs")
+
+
+def envelope(data: Any, status_code: int = 1000, message: str = "Success") -> dict[str, Any]:
+    return {"data": data, "status_code": status_code, "status_message": message,
+            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def _parse_time(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(400, detail=envelope(None, 2001, f"{name} is not an ISO 8601 date-time")) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class StatusChange(BaseModel):
+    status: str
+
+
+class Flakiness(BaseModel):
+    error_rate: float = 0.0
+    slow_rate: float = 0.0
+    malformed_rate: float = 0.0
+    slow_seconds: float | None = None
+
+
+def create_app(world: World) -> FastAPI:
+    app = FastAPI(title="CitiesInCharge simulated CPOs (OCPI 2.1.1 / 2.2.1)")
+    app.state.world = world
+
+    def operator(name: str) -> Operator:
+        found = world.operators.get(name)
+        if found is None:
+            raise HTTPException(404, detail=envelope(None, 2000, f"unknown operator {name}"))
+        return found
+
+    def authorise(request: Request, op: Operator) -> None:
+        header = request.headers.get("Authorization", "")
+        expected = op.spec.token
+        if op.spec.version == "2.2.1":
+            expected = base64.b64encode(expected.encode()).decode()
+        if header != f"Token {expected}":
+            raise HTTPException(401, detail=envelope(None, 2000, "Unauthorized: unknown or missing token"))
+
+    def ids(request: Request) -> dict[str, str]:
+        return {"X-Request-ID": request.headers.get("X-Request-ID", str(uuid.uuid4())),
+                "X-Correlation-ID": request.headers.get("X-Correlation-ID", str(uuid.uuid4()))}
+
+    @app.exception_handler(HTTPException)
+    async def _ocpi_error(request: Request, error: HTTPException) -> Response:
+        body = error.detail if isinstance(error.detail, dict) else envelope(None, 2000, str(error.detail))
+        return JSONResponse(body, status_code=error.status_code, headers=ids(request))
+
+    @app.get("/ocpi/{cpo}/versions")
+    async def versions(request: Request, cpo: str) -> Response:
+        op = operator(cpo)
+        authorise(request, op)
+        base = str(request.base_url).rstrip("/")
+        data = [{"version": op.spec.version, "url": f"{base}/ocpi/{cpo}/{op.spec.version}"}]
+        return JSONResponse(envelope(data), headers=ids(request))
+
+    @app.get("/ocpi/{cpo}/{version}")
+    async def version_details(request: Request, cpo: str, version: str) -> Response:
+        op = operator(cpo)
+        authorise(request, op)
+        if version != op.spec.version:
+            raise HTTPException(404, detail=envelope(None, 3002, f"version {version} not supported"))
+        base = str(request.base_url).rstrip("/")
+        endpoints = []
+        for module in MODULES:
+            endpoint = {"identifier": module, "url": f"{base}/ocpi/{cpo}/{version}/{module}"}
+            if version == "2.2.1":
+                endpoint["role"] = "SENDER"
+            endpoints.append(endpoint)
+        return JSONResponse(envelope({"version": version, "endpoints": endpoints}), headers=ids(request))
+
+    @app.get("/ocpi/{cpo}/{version}/{module}")
+    async def module_list(request: Request, cpo: str, version: str, module: str, offset: int = 0,
+                          limit: int | None = None, date_from: str | None = None,
+                          date_to: str | None = None) -> Response:
+        op = operator(cpo)
+        authorise(request, op)
+        if version != op.spec.version or module not in MODULES:
+            raise HTTPException(404, detail=envelope(None, 2000, f"no module {module} in {version}"))
+        if offset < 0 or (limit is not None and limit < 1):
+            raise HTTPException(400, detail=envelope(None, 2001, "offset must be >= 0 and limit >= 1"))
+        start, end = _parse_time(date_from, "date_from"), _parse_time(date_to, "date_to")
+        with world.lock:
+            draw = op.flaky_rng.random()
+        spec = op.spec
+        if draw < spec.error_rate:
+            return Response("Service Unavailable", status_code=503, media_type="text/plain")
+        if draw < spec.error_rate + spec.slow_rate:
+            await asyncio.sleep(spec.slow_seconds)
+        now = world.advance()
+        with world.lock:
+            items = _select(op, module, now, start, end)
+            size = min(limit or spec.page_size, spec.page_size)
+            page = items[offset:offset + size]
+            data = [_render(op, module, item, now) for item in page]
+        headers = ids(request) | {"X-Total-Count": str(len(items)), "X-Limit": str(spec.page_size)}
+        if offset + len(page) < len(items):
+            params = dict(request.query_params) | {"offset": str(offset + len(page)), "limit": str(size)}
+            query = "&".join(f"{k}={v}" for k, v in params.items())
+            headers["Link"] = f'<{str(request.url).split("?")[0]}?{query}>; rel="next"'
+        body = orjson.dumps(envelope(data))
+        if draw >= 1 - spec.malformed_rate:
+            body = body[: len(body) // 2]  # a proxy cut the answer short
+        return Response(body, media_type="application/json", headers=headers)
+
+    # -- admin ----------------------------------------------------------------------------------
+    @app.post("/admin/{cpo}/evses/{uid}/status")
+    async def force_status(cpo: str, uid: str, change: StatusChange) -> dict[str, Any]:
+        op = operator(cpo)
+        with world.lock:
+            moment = world.advance()
+            try:
+                evse = op.force_status(moment, uid, change.status)
+            except KeyError:
+                raise HTTPException(404, detail=f"no EVSE {uid}") from None
+            return {"uid": evse.uid, "status": evse.status, "last_updated": render.ts(evse.last_updated)}
+
+    @app.post("/admin/{cpo}/evses/{uid}/remove")
+    async def remove_evse(cpo: str, uid: str) -> dict[str, str]:
+        op = operator(cpo)
+        with world.lock:
+            try:
+                op.remove_evse(world.advance(), uid)
+            except KeyError:
+                raise HTTPException(404, detail=f"no EVSE {uid}") from None
+        return {"removed": uid}
+
+    @app.post("/admin/{cpo}/locations/{location_id}/malformed")
+    async def malformed(cpo: str, location_id: str) -> dict[str, str]:
+        op = operator(cpo)
+        with world.lock:
+            location = op.location_by_id.get(location_id)
+            if location is None:
+                raise HTTPException(404, detail=f"no location {location_id}")
+            location.malformed = True
+            location.last_updated = world.advance()
+        return {"malformed": location_id}
+
+    @app.post("/admin/{cpo}/flaky")
+    async def flaky(cpo: str, setting: Flakiness) -> dict[str, float]:
+        op = operator(cpo)
+        op.spec.error_rate, op.spec.slow_rate = setting.error_rate, setting.slow_rate
+        op.spec.malformed_rate = setting.malformed_rate
+        if setting.slow_seconds is not None:
+            op.spec.slow_seconds = setting.slow_seconds
+        return setting.model_dump(exclude_none=True)
+
+    @app.post("/admin/advance")
+    async def advance(minutes: float) -> dict[str, str]:
+        return {"now": render.ts(world.jump(minutes))}
+
+    @app.get("/admin/{cpo}/summary")
+    async def summary(cpo: str) -> dict[str, Any]:
+        """Ground truth for tests: what the operator currently has."""
+        op = operator(cpo)
+        with world.lock:
+            world.advance()
+            evses = {e.uid: e.status for loc in op.locations for e in loc.evses}
+            return {"version": op.spec.version, "locations": [loc.id for loc in op.locations], "evses": evses,
+                    "sessions": len(op.sessions), "cdrs": len(op.cdrs)}
+
+    return app
+
+
+def _select(op: Operator, module: str, now: datetime, start: datetime | None, end: datetime | None) -> list[Any]:
+    pool: list[Any]
+    if module == "locations":
+        pool = op.locations
+    elif module == "sessions":
+        pool = list(op.sessions.values())
+    elif module == "cdrs":
+        pool = op.cdrs
+    else:
+        pool = list(op.tariffs.values())
+    return [item for item in pool if (start is None or item.last_updated >= start)
+            and (end is None or item.last_updated < end)]
+
+
+def _render(op: Operator, module: str, item: Any, now: datetime) -> dict[str, Any]:
+    version = op.spec.version
+    renderers: dict[str, Callable[[], dict[str, Any]]] = {
+        "locations": lambda: render.location(op, item, version),
+        "sessions": lambda: render.session(op, item, version, now),
+        "cdrs": lambda: render.cdr(op, item, version),
+        "tariffs": lambda: render.tariff_object(op, item, version),
+    }
+    return renderers[module]()

@@ -1,0 +1,30 @@
+"""Run the simulated CPOs (``cic simulate cpo``)."""
+
+from __future__ import annotations
+
+import logging
+from importlib import resources
+
+import uvicorn
+
+from citiesincharge.settings import Settings
+
+from .app import create_app
+from .world import TOWNS, World
+
+log = logging.getLogger(__name__)
+
+
+def demo_tokens() -> dict[str, str]:
+    """The simulated operators' tokens, from the files the demo operators file points at too."""
+    folder = resources.files("agents.ocpi").joinpath("demo-tokens")
+    return {name: folder.joinpath(f"{name}.token").read_text("utf-8").strip() for name in ("cpoA", "cpoB", "cpoC")}
+
+
+def serve(settings: Settings, *, seed: int, speed: float, town: str, host: str = "127.0.0.1") -> None:
+    world = World(TOWNS[town](demo_tokens()), seed=seed, speed=speed)
+    for name, operator in world.operators.items():
+        evses = sum(len(loc.evses) for loc in operator.locations)
+        log.info("simulated %s: OCPI %s, %d locations, %d EVSEs at http://%s:%d/ocpi/%s/versions", name,
+                 operator.spec.version, len(operator.locations), evses, host, settings.simulator_port, name)
+    uvicorn.run(create_app(world), host=host, port=settings.simulator_port, log_level="warning", access_log=False)

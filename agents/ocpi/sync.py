@@ -1,0 +1,180 @@
+"""One operator's synchronisation: fetch pages, map records, write only what changed.
+
+Per module: pages since the module's ``date_from`` cursor (everything on a full sync), each
+record mapped by the mapping library (a bad record is quarantined, the rest of the page goes
+on), changed entities queued in the outbox together with their fingerprints, and the cursor
+advanced last, so a sync cut short is simply repeated. A full Locations sync also reconciles
+EVSEs that vanished from the operator's data: they are written as status REMOVED.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from mappings.engine import Mapping, MappingError, mapping_for
+from mappings.transforms import TransformError, datetime_utc
+
+from ..outbox import Outbox
+from ..quarantine import Quarantine
+from .client import OcpiClient, OcpiError
+from .config import Module, OperatorConfig
+from .state import SyncState
+
+log = logging.getLogger(__name__)
+_OBJECT = {"locations": "Location", "sessions": "Session", "cdrs": "CDR", "tariffs": "Tariff"}
+
+
+@dataclass
+class OperatorStatus:
+    """What the status endpoint shows about one operator."""
+
+    name: str
+    version: str | None = None
+    last_success: str | None = None
+    last_error: str | None = None
+    last_error_at: str | None = None
+    consecutive_failures: int = 0
+    records: dict[str, int] = field(default_factory=dict)
+    entities_written: int = 0
+    stale_skipped: int = 0
+
+
+class SyncMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.records = Counter("cic_ocpi_records_total", "OCPI records fetched", ["operator", "module"],
+                               registry=registry)
+        self.queued = Counter("cic_ocpi_entities_queued_total", "changed entities queued for the broker",
+                              ["operator", "module"], registry=registry)
+        self.errors = Counter("cic_ocpi_sync_errors_total", "failed syncs by kind", ["operator", "kind"],
+                              registry=registry)
+        self.duration = Histogram("cic_ocpi_sync_seconds", "duration of one module sync", ["operator", "module"],
+                                  registry=registry)
+        self.last_success = Gauge("cic_ocpi_last_success_timestamp", "time of the last successful sync",
+                                  ["operator"], registry=registry)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class OperatorSync:
+    def __init__(self, operator: OperatorConfig, state: SyncState, outbox: Outbox, quarantine: Quarantine,
+                 metrics: SyncMetrics, *, secrets: dict[str, str], timeout: float, retries: int) -> None:
+        self.operator = operator
+        self.state = state
+        self.outbox = outbox
+        self.quarantine = quarantine
+        self.metrics = metrics
+        self.secrets = secrets
+        self.client = OcpiClient(operator, timeout=timeout, retries=retries)
+        self.status = OperatorStatus(operator.name)
+        self._lock = threading.Lock()  # one sync at a time per operator
+
+    def sync(self, module: Module, *, full: bool = False) -> bool:
+        """One sync of one module; False (and the error on the status) when it failed."""
+        with self._lock:
+            started = time.perf_counter()
+            try:
+                if self.client.version is None:
+                    self.status.version = self.client.negotiate()
+                queued = self._sync(module, full)
+            except OcpiError as error:
+                self._failed(error)
+                return False
+            except LookupError as error:  # no token configured, no mapping for the version
+                self._failed(OcpiError(self.operator.name, "client", str(error)))
+                return False
+            self.metrics.duration.labels(self.operator.name, module).observe(time.perf_counter() - started)
+            self.metrics.last_success.labels(self.operator.name).set(time.time())
+            self.status.last_success = _now()
+            self.status.consecutive_failures = 0
+            log.info("%s %s%s: %d changed entities queued", self.operator.name, module,
+                     " (full)" if full else "", queued)
+            return True
+
+    def _failed(self, error: OcpiError) -> None:
+        self.metrics.errors.labels(self.operator.name, error.kind).inc()
+        self.status.last_error, self.status.last_error_at = str(error), _now()
+        self.status.consecutive_failures += 1
+        if error.kind in ("auth", "version", "client"):
+            self.client.version = None  # renegotiate next time: endpoints or versions may have moved
+        log.warning("operator %s: %s", self.operator.name, error)
+
+    def _sync(self, module: Module, full: bool) -> int:
+        name = self.operator.name
+        version = self.client.version or ""
+        mapping = mapping_for("ocpi", version, _OBJECT[module])
+        evse_mapping = mapping_for("ocpi", version, "EVSE") if module == "locations" else None
+        cursor = None if full else self.state.cursor(name, module)
+        newest = cursor
+        seen_evses: set[str] | None = set() if full and module == "locations" else None
+        queued = 0
+        source = self.client.endpoints.get(module, "")
+        for page in self.client.pages(module, {"date_from": cursor} if cursor else {}):
+            self.metrics.records.labels(name, module).inc(len(page.records))
+            self.status.records[module] = self.status.records.get(module, 0) + len(page.records)
+            entities: list[dict[str, Any]] = []
+            for record in page.records:
+                produced, updated = self._map(module, record, mapping, evse_mapping, source)
+                entities += produced
+                if seen_evses is not None:
+                    seen_evses.update(e["id"] for e in produced if e["type"] == "EVSE")
+                if updated and (newest is None or updated > newest):
+                    newest = updated
+            queued += self._queue(module, entities)
+        if seen_evses is not None:
+            queued += self._queue(module, self._removed(seen_evses))
+        if newest is not None and newest != cursor:
+            self.outbox.put([], also=lambda conn: SyncState.save_cursor(conn, name, module, newest))
+        return queued
+
+    def _map(self, module: Module, record: Any, mapping: Mapping, evse_mapping: Mapping | None,
+             source: str) -> tuple[list[dict[str, Any]], str | None]:
+        """Entities of one record (a Location gives its station and its EVSEs), or quarantine."""
+        where = f"{self.operator.name}/{module}"
+        key = str(record.get("id") or record.get("uid") or "(no id)") if isinstance(record, dict) else "(not an object)"
+        try:
+            if not isinstance(record, dict):
+                raise MappingError(mapping.name, key, "record", "not a JSON object")
+            updated = datetime_utc(record.get("last_updated"), {})
+            envelope = {"record": record, "cpo": self.operator.name, "source": source,
+                        "party_id": self.operator.party_id, "country_code": self.operator.country_code}
+            entities = [mapping.apply(envelope, self.secrets)]
+            if evse_mapping is not None:
+                evses = record.get("evses") or []
+                if not isinstance(evses, list):
+                    raise MappingError(mapping.name, key, "evses", "not a list")
+                entities += [evse_mapping.apply({"record": evse, "parent": record, "cpo": self.operator.name},
+                                                self.secrets) for evse in evses]
+        except MappingError as error:
+            self.quarantine.add(where, error.record if error.record != "(no id)" else key, error.field, error.reason,
+                                record)
+            return [], None
+        except TransformError as error:
+            self.quarantine.add(where, key, "last_updated", str(error), record)
+            return [], None
+        return entities, updated
+
+    def _queue(self, module: Module, entities: list[dict[str, Any]]) -> int:
+        changes = self.state.changed(self.operator.name, entities)
+        self.status.stale_skipped += changes.stale
+        if changes.entities:
+            self.outbox.put(changes.entities, also=lambda conn: SyncState.remember(conn, changes.rows))
+            self.metrics.queued.labels(self.operator.name, module).inc(len(changes.entities))
+            self.status.entities_written += len(changes.entities)
+        return len(changes.entities)
+
+    def _removed(self, seen: set[str]) -> list[dict[str, Any]]:
+        gone = self.state.active_ids(self.operator.name, "EVSE") - seen
+        now = _now()
+        if gone:
+            log.info("%s: %d EVSEs no longer in the operator's data, marked REMOVED", self.operator.name, len(gone))
+        return [{"id": entity_id, "type": "EVSE", "status": {"type": "Property", "value": "REMOVED", "observedAt": now}}
+                for entity_id in sorted(gone)]
