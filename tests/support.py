@@ -40,8 +40,8 @@ def wait_until(condition: Callable[[], Any], timeout: float = 10.0, interval: fl
 class BrokerProcess:
     """``cic broker`` in a subprocess on a free port: the real thing, over a real socket."""
 
-    def __init__(self, tmp: Path | None = None, **env: str) -> None:
-        self.port = free_port()
+    def __init__(self, tmp: Path | None = None, *, port: int | None = None, **env: str) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         args = [sys.executable, "-m", "citiesincharge.cli", "broker", "--port", str(self.port)]
         args += ["--data-dir", str(tmp)] if tmp else ["--memory"]
@@ -71,6 +71,46 @@ class BrokerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+class Process:
+    """A ``cic`` sub-command in a subprocess, ready once ``ready()`` holds; stopped with SIGTERM."""
+
+    def __init__(self, args: list[str], ready: Callable[[], bool], *, env: dict[str, str] | None = None,
+                 timeout: float = 20.0) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "citiesincharge.cli", *args],
+                                        env={**os.environ, "CIC_LOG_LEVEL": "WARNING", **(env or {})},
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+        def up() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"cic {' '.join(args)} exited: {self.output()}")
+            return ready()
+
+        try:
+            wait_until(up, timeout=timeout)
+        except AssertionError:
+            self.stop()
+            raise
+
+    def output(self) -> str:
+        return self.process.stdout.read().decode() if self.process.stdout and self.process.poll() is not None else ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def http_ok(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=0.5).status_code < 500
+    except requests.RequestException:
+        return False
 
 
 class Receiver:

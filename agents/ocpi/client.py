@@ -18,6 +18,7 @@ from urllib.parse import urljoin
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from .config import SUPPORTED_VERSIONS, Module, OperatorConfig
@@ -74,9 +75,9 @@ class OcpiClient:
                    "X-Correlation-ID": str(uuid.uuid4()), "Accept": "application/json"}
         try:
             response = self.session.get(url, params=params, headers=headers, timeout=self.timeout)
-        except requests.Timeout:
-            raise OcpiError(name, "timeout", f"no answer within {self.timeout} s from {url}") from None
         except requests.RequestException as error:
+            if _timed_out(error):
+                raise OcpiError(name, "timeout", f"no answer within {self.timeout} s from {url}") from None
             raise OcpiError(name, "unreachable", f"{type(error).__name__} for {url}") from None
         if response.status_code in (401, 403):
             raise OcpiError(name, "auth", f"HTTP {response.status_code}: the operator refused our token")
@@ -157,6 +158,14 @@ class OcpiClient:
                 query = dict(params) | {"offset": offset}
             else:
                 return
+
+
+def _timed_out(error: requests.RequestException) -> bool:
+    """A timeout, also when urllib3's Retry wrapped it (requests then raises ConnectionError)."""
+    if isinstance(error, requests.Timeout):
+        return True
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    return isinstance(reason, TimeoutError | ReadTimeoutError | ConnectTimeoutError)
 
 
 def _int_header(response: requests.Response, name: str) -> int | None:
