@@ -127,18 +127,24 @@ class Outbox:
 
     # -- background flusher ------------------------------------------------------------------
     def start(self) -> None:
+        """Run the background flusher (no-op if it already runs)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name=f"outbox-{self.source}", daemon=True)
         self._thread.start()
+        self._wake.set()
 
     def stop(self, *, drain_seconds: float = 5.0) -> None:
         """Stop the flusher after trying to drain for a moment (rows left stay for next time)."""
-        deadline = time.monotonic() + drain_seconds
-        while self.depth() and time.monotonic() < deadline and not self.flush(max_batches=1).broker_down:
-            pass
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout=5)
+            self._thread.join(timeout=30)
+            self._thread = None
+        deadline = time.monotonic() + drain_seconds
+        while self.depth() and time.monotonic() < deadline and not self.flush(max_batches=1).broker_down:
+            pass
 
     def _run(self) -> None:
         backoff = 0.5

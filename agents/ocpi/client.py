@@ -42,6 +42,7 @@ class Page:
     records: list[Any]
     total: int | None
     next_url: str | None
+    server_time: str | None  # the envelope's timestamp: the operator's clock when it answered
 
 
 class OcpiClient:
@@ -68,6 +69,12 @@ class OcpiClient:
 
     def _get(self, url: str, params: dict[str, Any] | None = None, *,
              encoding: str | None = None) -> tuple[Any, requests.Response]:
+        body, response = self._envelope(url, params, encoding=encoding)
+        return body.get("data"), response
+
+    def _envelope(self, url: str, params: dict[str, Any] | None = None, *,
+                  encoding: str | None = None) -> tuple[dict[str, Any], requests.Response]:
+        """GET an OCPI URL and return its checked envelope (status_code 1000)."""
         name = self.operator.name
         chosen = encoding or ("plain" if self._encoding == "plain" else "base64"
                               if self._encoding == "base64" or self.version != "2.1.1" else "plain")
@@ -95,7 +102,7 @@ class OcpiClient:
         if code != 1000:
             kind: ErrorKind = "server" if isinstance(code, int) and code >= 3000 else "client"
             raise OcpiError(name, kind, f"OCPI status {code}: {body.get('status_message')}")
-        return body.get("data"), response
+        return body, response
 
     # -- versions ----------------------------------------------------------------------------
     def negotiate(self) -> str:
@@ -145,12 +152,14 @@ class OcpiClient:
             query["limit"] = self.operator.page_limit
         offset = 0
         while True:
-            data, response = self._get(url, query)
+            body, response = self._envelope(url, query)
+            data = body.get("data")
             if not isinstance(data, list):
                 raise OcpiError(self.operator.name, "malformed", f"{module}: data is not a list")
             total = _int_header(response, "X-Total-Count")
             next_url = response.links.get("next", {}).get("url")
-            yield Page(data, total, next_url)
+            stamp = body.get("timestamp")
+            yield Page(data, total, next_url, stamp if isinstance(stamp, str) else None)
             offset += len(data)
             if next_url:
                 url, query = urljoin(url, next_url), None  # the Link carries every filter

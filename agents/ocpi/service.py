@@ -50,17 +50,24 @@ class OcpiAgent:
         self.scheduler: BackgroundScheduler | None = None
 
     # -- one-shot ----------------------------------------------------------------------------
-    def run_once(self, *, full: bool = True, drain_seconds: float = 60.0) -> bool:
-        """Sync every module of every operator once, then drain the outbox. True if all worked."""
-        ok = True
-        for operator in self.operators:
-            sync = self.syncs[operator.name]
-            for module in operator.modules:
-                ok = sync.sync(module, full=full) and ok
-        deadline = time.monotonic() + drain_seconds
-        while self.outbox.depth() and time.monotonic() < deadline:
-            if self.outbox.flush().broker_down:
-                time.sleep(0.5)
+    def run_once(self, *, full: bool = True, drain_seconds: float = 30.0) -> bool:
+        """Sync every module of every operator once and drain the outbox. True if all worked.
+
+        The outbox flusher runs while the operators are fetched and mapped, so the broker's
+        work overlaps the agent's (the two run on separate cores).
+        """
+        self.outbox.start()
+        try:
+            ok = True
+            for operator in self.operators:
+                sync = self.syncs[operator.name]
+                for module in operator.modules:
+                    ok = sync.sync(module, full=full) and ok
+            deadline = time.monotonic() + drain_seconds
+            while self.outbox.depth() and time.monotonic() < deadline:
+                time.sleep(0.02)
+        finally:
+            self.outbox.stop(drain_seconds=0)
         return ok and self.outbox.depth() == 0
 
     # -- scheduled ---------------------------------------------------------------------------

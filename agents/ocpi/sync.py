@@ -60,6 +60,13 @@ class SyncMetrics:
                                   ["operator"], registry=registry)
 
 
+def _normalised(stamp: str) -> str | None:
+    try:
+        return datetime_utc(stamp, {})
+    except TransformError:
+        return None
+
+
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -114,10 +121,13 @@ class OperatorSync:
         evse_mapping = mapping_for("ocpi", version, "EVSE") if module == "locations" else None
         cursor = None if full else self.state.cursor(name, module)
         newest = cursor
+        crawl_started: str | None = None
         seen_evses: set[str] | None = set() if full and module == "locations" else None
         queued = 0
         source = self.client.endpoints.get(module, "")
         for page in self.client.pages(module, {"date_from": cursor} if cursor else {}):
+            if crawl_started is None and page.server_time:
+                crawl_started = _normalised(page.server_time)
             self.metrics.records.labels(name, module).inc(len(page.records))
             self.status.records[module] = self.status.records.get(module, 0) + len(page.records)
             entities: list[dict[str, Any]] = []
@@ -131,8 +141,11 @@ class OperatorSync:
             queued += self._queue(module, entities)
         if seen_evses is not None:
             queued += self._queue(module, self._removed(seen_evses))
-        if newest is not None and newest != cursor:
-            self.outbox.put([], also=lambda conn: SyncState.save_cursor(conn, name, module, newest))
+        # Next time ask for what changed since this crawl began, by the operator's own clock; without
+        # a server timestamp, since the newest record seen (re-fetching that second is harmless).
+        following = crawl_started or newest
+        if following is not None and following != cursor:
+            self.outbox.put([], also=lambda conn: SyncState.save_cursor(conn, name, module, following))
         return queued
 
     def _map(self, module: Module, record: Any, mapping: Mapping, evse_mapping: Mapping | None,

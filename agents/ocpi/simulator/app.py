@@ -27,9 +27,11 @@ from .world import Operator, World
 MODULES = ("locations", "sessions", "cdrs", "tariffs")
 
 
-def envelope(data: Any, status_code: int = 1000, message: str = "Success") -> dict[str, Any]:
+def envelope(data: Any, status_code: int = 1000, message: str = "Success",
+             now: datetime | None = None) -> dict[str, Any]:
+    """The OCPI response envelope; ``timestamp`` is the (simulated) server time of the answer."""
     return {"data": data, "status_code": status_code, "status_message": message,
-            "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+            "timestamp": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def _parse_time(value: str | None, name: str) -> datetime | None:
@@ -132,7 +134,7 @@ def create_app(world: World) -> FastAPI:
             params = dict(request.query_params) | {"offset": str(offset + len(page)), "limit": str(size)}
             query = "&".join(f"{k}={v}" for k, v in params.items())
             headers["Link"] = f'<{str(request.url).split("?")[0]}?{query}>; rel="next"'
-        body = orjson.dumps(envelope(data))
+        body = orjson.dumps(envelope(data, now=now))
         if draw >= 1 - spec.malformed_rate:
             body = body[: len(body) // 2]  # a proxy cut the answer short
         return Response(body, media_type="application/json", headers=headers)

@@ -41,11 +41,15 @@ def test_first_full_sync_mirrors_every_operator(make_agent: AgentFactory, simula
 def test_incremental_sync_moves_only_what_changed(make_agent: AgentFactory, simulator: Simulator,
                                                   ngsi: NgsiLdClient) -> None:
     agent = make_agent()
+    simulator.admin("advance", minutes=1)  # the simulated clock is frozen: let the sync time pass the data's
     assert agent.run_once()
     uid = next(iter(simulator.summary("cpoB")["evses"]))
+    simulator.admin("advance", minutes=1)
     changed = simulator.admin(f"cpoB/evses/{uid}/status", {"status": "OUTOFORDER"})
     before = agent.syncs["cpoB"].status.entities_written
+    fetched = agent.syncs["cpoB"].status.records["locations"]
     assert agent.syncs["cpoB"].sync("locations")
+    assert agent.syncs["cpoB"].status.records["locations"] - fetched == 1  # date_from: only the changed location
     assert agent.syncs["cpoB"].status.entities_written - before == 2  # the EVSE and its station
     for other in ("cpoA", "cpoC"):
         written = agent.syncs[other].status.entities_written
