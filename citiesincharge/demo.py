@@ -1,18 +1,21 @@
-"""``cic demo``: the system on embedded defaults, seeded so a newcomer can query it at once.
+"""``cic demo``: the whole system on embedded defaults, as one process tree.
 
-At this stage of the product the demo is the embedded broker plus a sample of the demo town's
-charging sites, charge points and bays (``sample/demo-entities.json``); later components join
-the same process tree. The broker runs as a child process, exactly as ``cic broker`` would.
+Starts, as child processes exactly as their own ``cic`` commands would run: the embedded broker,
+the simulated CPOs, and the OCPI agent; then places a few sample parking bays beside one
+simulated site (placeholders until the parking agent and its sensor simulator take over).
+Ctrl-C or SIGTERM stops every child. A child that dies stops the demo with its name.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
@@ -24,24 +27,55 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 
 
-def sample_entities() -> list[dict[str, Any]]:
-    text = resources.files("citiesincharge.sample").joinpath("demo-entities.json").read_text("utf-8")
+def sample_bays() -> list[dict[str, Any]]:
+    text = resources.files("citiesincharge.sample").joinpath("demo-bays.json").read_text("utf-8")
     entities: list[dict[str, Any]] = json.loads(text)
     return entities
 
 
-def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the broker exited with code {process.returncode} (is port already in use?)")
+def _answers(url: str) -> Callable[[], bool]:
+    def check() -> bool:
         try:
-            if requests.get(url + "/version", timeout=1).ok:
-                return
+            return requests.get(url, timeout=1).status_code < 500
         except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the broker did not answer on {url} within {timeout:.0f} s")
+            return False
+    return check
+
+
+class _Children:
+    """The demo's child processes, started in order and stopped in reverse."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.running: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(self, name: str, args: list[str], ready: Callable[[], bool], timeout: float = 60.0) -> None:
+        process = subprocess.Popen([sys.executable, "-m", "citiesincharge.cli", *args], env=self.env)
+        self.running.append((name, process))
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with code {process.returncode} (is its port already in use?)")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not become ready within {timeout:.0f} s")
+            time.sleep(0.1)
+
+    def watch(self) -> None:
+        while True:
+            for name, process in self.running:
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} stopped unexpectedly (exit code {process.returncode})")
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        for _name, process in reversed(self.running):
+            if process.poll() is None:
+                process.terminate()
+        for _name, process in reversed(self.running):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def _stop_on_sigterm(_signum: int, _frame: object) -> None:
@@ -51,35 +85,41 @@ def _stop_on_sigterm(_signum: int, _frame: object) -> None:
 def run(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     base = f"http://127.0.0.1:{settings.broker_port}"
-    command = [sys.executable, "-m", "citiesincharge.cli", "broker", "--host", "127.0.0.1",
-               "--port", str(settings.broker_port), "--data-dir", str(settings.data_dir)]
-    broker = subprocess.Popen(command)
+    simulator = f"http://127.0.0.1:{settings.simulator_port}"
+    agent_status = f"http://127.0.0.1:{settings.ocpi_agent_port}"
+    env = {**os.environ, "CIC_BROKER_URL": base, "CIC_DATA_DIR": str(settings.data_dir),
+           "CIC_SIMULATOR_URL": simulator, "CIC_SIMULATOR_PORT": str(settings.simulator_port),
+           "CIC_OCPI_AGENT_PORT": str(settings.ocpi_agent_port)}
+    children = _Children(env)
     try:
-        _wait_for(base, broker)
+        children.start("broker", ["broker", "--host", "127.0.0.1", "--port", str(settings.broker_port),
+                                  "--data-dir", str(settings.data_dir)], _answers(base + "/version"))
+        children.start("CPO simulator", ["simulate", "cpo"], _answers(simulator + "/admin/cpoA/summary"))
+        children.start("OCPI agent", ["agent", "ocpi"], _answers(agent_status + "/health"))
         client = NgsiLdClient(settings, broker_url=base)
-        result = client.batch_upsert(sample_entities(), mode="update")
+        result = client.batch_upsert(sample_bays(), mode="update")
         if not result.ok:
-            log.error("seeding failed for %d entities: %s", len(result.errors), result.errors[0].error.detail)
+            log.error("placing the sample bays failed: %s", result.errors[0].error.detail)
             return 1
-        ctx = f"<{client.context_url}>; rel=\"http://www.w3.org/ns/json-ld#context\""
+        link = f"Link: <{client.context_url}>; rel=\"http://www.w3.org/ns/json-ld#context\""
         print(f"""
-CitiesInCharge demo is up (data in {settings.data_dir}/).
-  NGSI-LD broker : {base}/ngsi-ld/v1   (version: {base}/version, metrics: {base}/metrics)
-  project context: {client.context_url}
-  seeded         : {len(result.success)} entities (charging stations, EVSEs, parking bays)
+CitiesInCharge demo is up (data in {settings.data_dir}/). Simulated time runs 60x real time.
+  NGSI-LD broker    : {base}/ngsi-ld/v1   (version: {base}/version, metrics: {base}/metrics)
+  project @context  : {client.context_url}
+  simulated CPOs    : {simulator}/ocpi/cpoA/versions (2.2.1), cpoB (2.1.1), cpoC (2.2.1, flaky)
+  OCPI agent status : {agent_status}/status   (metrics: {agent_status}/metrics)
 
 Try:
-  curl -s '{base}/ngsi-ld/v1/entities?type=EVChargingStation&options=keyValues' -H '{'Link: ' + ctx}'
-  curl -s '{base}/ngsi-ld/v1/entities?type=EVSE&q=status==%22OUTOFORDER%22' -H '{'Link: ' + ctx}'
+  curl -s '{base}/ngsi-ld/v1/entities?type=EVChargingStation&count=true&limit=3&options=keyValues' -H '{link}'
+  curl -s '{base}/ngsi-ld/v1/entities?type=EVSE&q=status==%22OUTOFORDER%22&options=keyValues' -H '{link}'
+  curl -s '{agent_status}/status'
 Press Ctrl-C to stop.""", flush=True)
-        broker.wait()
-        return broker.returncode
+        children.watch()
+        return 0
     except KeyboardInterrupt:
         return 0
+    except RuntimeError as error:
+        log.error("demo stopped: %s", error)
+        return 1
     finally:
-        if broker.poll() is None:
-            broker.terminate()
-            try:
-                broker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                broker.kill()
+        children.stop()

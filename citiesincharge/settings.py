@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     ocpi_timeout: float = Field(10.0, gt=0, description="timeout of one OCPI request, seconds")
     ocpi_retries: int = Field(2, ge=0, description="retries of a failed OCPI GET (with backoff)")
     simulator_port: int = Field(8090, description="port of the simulated CPOs (cic simulate cpo)")
+    simulator_url: str = Field("http://127.0.0.1:8090", description="where agents find the simulated CPOs "
+                               "(used by the shipped operators file)")
     pseudonym_salt: SecretStr | None = Field(
         None, description="key for hashing session token ids (no salt: token ids are dropped entirely)")
     pseudonym_salt_file: Path | None = Field(None, description="file holding the pseudonymisation key")

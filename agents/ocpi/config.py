@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -76,11 +77,24 @@ def default_operators_file() -> Path:
     return Path(str(resources.files("agents.ocpi").joinpath("operators.yaml")))
 
 
+_VARIABLE = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
+
+
+def _expand(text: str) -> str:
+    """``${NAME}`` / ``${NAME:-default}`` from the environment (for URLs that differ per site)."""
+    def value(match: re.Match[str]) -> str:
+        found = os.environ.get(match.group(1))
+        if found is None and match.group(2) is None:
+            raise ValueError(f"environment variable {match.group(1)} is not set")
+        return found if found is not None else str(match.group(2))
+    return _VARIABLE.sub(value, text)
+
+
 def load_operators(path: Path | None) -> list[OperatorConfig]:
     """Load and validate an operators file; relative token files resolve against its folder."""
     path = path or default_operators_file()
     try:
-        raw = yaml.safe_load(path.read_text("utf-8"))
+        raw = yaml.safe_load(_expand(path.read_text("utf-8")))
         parsed = OperatorsFile.model_validate(raw)
     except (OSError, yaml.YAMLError) as error:
         raise ValueError(f"cannot read operators file {path}: {error}") from None

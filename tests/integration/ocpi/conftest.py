@@ -45,7 +45,7 @@ def write_operators(tmp_path: Path, simulator_url: str, **overrides: dict[str, A
     doc = yaml.safe_load(default_operators_file().read_text())
     tokens = default_operators_file().parent
     for operator in doc["operators"]:
-        operator["versions_url"] = operator["versions_url"].replace("http://127.0.0.1:8090", simulator_url)
+        operator["versions_url"] = f"{simulator_url}/ocpi/{operator['name']}/versions"
         operator["token_file"] = str(tokens / operator["token_file"])
         operator.update(overrides.get(operator["name"], {}))
     path = tmp_path / "operators.yaml"
