@@ -24,6 +24,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.broker
+	$(BIN)/python -m bench.ocpi
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

@@ -130,7 +130,7 @@ def create_app(world: World) -> FastAPI:
             page = items[offset:offset + size]
             data = [_render(op, module, item, now) for item in page]
         headers = ids(request) | {"X-Total-Count": str(len(items)), "X-Limit": str(spec.page_size)}
-        if offset + len(page) < len(items):
+        if spec.link_header and offset + len(page) < len(items):
             params = dict(request.query_params) | {"offset": str(offset + len(page)), "limit": str(size)}
             query = "&".join(f"{k}={v}" for k, v in params.items())
             headers["Link"] = f'<{str(request.url).split("?")[0]}?{query}>; rel="next"'

@@ -129,6 +129,7 @@ class OperatorSpec:
     slow_rate: float = 0.0  # share of module requests that take `slow_seconds`
     slow_seconds: float = 15.0
     malformed_rate: float = 0.0  # share of module requests with a truncated JSON body
+    link_header: bool = True  # some older CPOs page with X-Total-Count and offset only
     evses_per_location: tuple[int, int] = (2, 4)
     dc_share: float = 0.3
     fault_rate_per_day: float = 0.03
@@ -337,7 +338,7 @@ def default_town(tokens: dict[str, str]) -> list[OperatorSpec]:
     """The demo town: two operators on OCPI 2.2.1, one on 2.1.1, one of them flaky."""
     return [
         OperatorSpec("cpoA", "CPA", "2.2.1", locations=60, page_size=50, token=tokens["cpoA"]),
-        OperatorSpec("cpoB", "CPB", "2.1.1", locations=40, page_size=20, token=tokens["cpoB"]),
+        OperatorSpec("cpoB", "CPB", "2.1.1", locations=40, page_size=20, token=tokens["cpoB"], link_header=False),
         OperatorSpec("cpoC", "CPC", "2.2.1", locations=80, page_size=100, token=tokens["cpoC"],
                      error_rate=0.05, slow_rate=0.01, malformed_rate=0.01),
     ]
