@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from citiesincharge.timeutil import parse_utc
+
 from .errors import BadRequestData
 
 
@@ -18,15 +20,10 @@ def format_iso(moment: datetime) -> str:
 
 def parse_iso(text: object, what: str) -> datetime:
     """Parse an ISO 8601 date-time; naive times are taken as UTC, as Orion-LD does."""
-    if not isinstance(text, str):
-        raise BadRequestData(f"{what} must be an ISO 8601 date-time string, got {type(text).__name__}")
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise BadRequestData(f"{what} '{text}' is not a valid ISO 8601 date-time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment
+        return parse_utc(text)
+    except ValueError as error:
+        raise BadRequestData(f"{what}: {error}") from None
 
 
 def normalise_iso(text: object, what: str) -> str:

@@ -12,10 +12,11 @@ import hashlib
 import hmac
 import math
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from citiesincharge import ids
+from citiesincharge.timeutil import parse_utc
 
 Transform = Callable[[Any, dict[str, Any]], Any]
 _DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
@@ -49,14 +50,10 @@ def postal_address(value: Any, options: dict[str, Any]) -> dict[str, Any]:
 
 def datetime_utc(value: Any, _options: dict[str, Any]) -> str:
     """Any ISO 8601 date-time (OCPI sends with or without 'Z') -> UTC ``...Z``."""
-    if not isinstance(value, str):
-        raise TransformError(f"{value!r} is not an ISO 8601 date-time string")
     try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise TransformError(f"'{value}' is not an ISO 8601 date-time") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # OCPI: all times are UTC
+        moment = parse_utc(value)  # OCPI: all times are UTC
+    except ValueError as error:
+        raise TransformError(str(error)) from None
     if not 2000 <= moment.year <= 2100:
         raise TransformError(f"'{value}' is outside the plausible range 2000-2100")
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -37,42 +37,6 @@ def wait_until(condition: Callable[[], Any], timeout: float = 10.0, interval: fl
         time.sleep(interval)
 
 
-class BrokerProcess:
-    """``cic broker`` in a subprocess on a free port: the real thing, over a real socket."""
-
-    def __init__(self, tmp: Path | None = None, *, port: int | None = None, **env: str) -> None:
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        args = [sys.executable, "-m", "citiesincharge.cli", "broker", "--port", str(self.port)]
-        args += ["--data-dir", str(tmp)] if tmp else ["--memory"]
-        full_env = {**os.environ, "CIC_CONTEXT_FETCH_TIMEOUT": "1", "CIC_NOTIFY_TIMEOUT": "2",
-                    "CIC_LOG_LEVEL": "WARNING", **env}
-        self.process = subprocess.Popen(args, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        try:
-            wait_until(self._up, timeout=20)
-        except AssertionError:
-            self.stop()
-            output = self.process.stdout.read().decode() if self.process.stdout else ""
-            raise AssertionError(f"broker did not start:\n{output}") from None
-
-    def _up(self) -> bool:
-        if self.process.poll() is not None:
-            raise AssertionError("broker process exited")
-        try:
-            return requests.get(self.url + "/version", timeout=0.5).status_code == 200
-        except requests.RequestException:
-            return False
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 class Process:
     """A ``cic`` sub-command in a subprocess, ready once ``ready()`` holds; stopped with SIGTERM."""
 
@@ -104,6 +68,17 @@ class Process:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+class BrokerProcess(Process):
+    """``cic broker`` in a subprocess on a free port: the real thing, over a real socket."""
+
+    def __init__(self, tmp: Path | None = None, *, port: int | None = None, **env: str) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        args = ["broker", "--port", str(self.port), *(["--data-dir", str(tmp)] if tmp else ["--memory"])]
+        super().__init__(args, lambda: http_ok(self.url + "/version"),
+                         env={"CIC_CONTEXT_FETCH_TIMEOUT": "1", "CIC_NOTIFY_TIMEOUT": "2", **env})
 
 
 def http_ok(url: str) -> bool:
