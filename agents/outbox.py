@@ -49,23 +49,37 @@ class Outbox:
                    "entity_id TEXT NOT NULL, body BLOB NOT NULL, queued REAL NOT NULL)")
         self.sent = Counter("cic_outbox_sent_total", "entities written to the broker", registry=registry)
         Gauge("cic_outbox_depth", "entities waiting for the broker", registry=registry).set_function(self.depth)
+        self.flushed_seq = self._initial_flushed_seq()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
 
+    def _initial_flushed_seq(self) -> int:
+        oldest = self.db.execute("SELECT MIN(seq) FROM outbox")[0][0]
+        if oldest is not None:
+            return int(oldest) - 1
+        rows = self.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'")
+        return int(rows[0][0]) if rows else 0
+
     # -- producers ---------------------------------------------------------------------------
-    def put(self, entities: list[dict[str, Any]], also: Callable[[sqlite3.Connection], None] | None = None) -> None:
-        """Queue entities durably; ``also`` runs in the same transaction (e.g. saving a cursor)."""
+    def put(self, entities: list[dict[str, Any]], also: Callable[[sqlite3.Connection], None] | None = None) -> int:
+        """Queue entities durably; ``also`` runs in the same transaction (e.g. saving a cursor).
+
+        Returns the sequence number of the last row queued: once ``flushed_seq`` reaches it, the
+        broker has these entities.
+        """
         if not entities and also is None:
-            return
+            return self.flushed_seq
         now = time.time()
         with self.db.transaction() as conn:
             conn.executemany("INSERT INTO outbox (entity_id, body, queued) VALUES (?, ?, ?)",
                              [(e["id"], orjson.dumps(e), now) for e in entities])
             if also is not None:
                 also(conn)
+            last = conn.execute("SELECT MAX(seq) FROM outbox").fetchone()[0]
         self._wake.set()
+        return int(last) if last is not None else self.flushed_seq
 
     def depth(self) -> int:
         return self.db.count("SELECT COUNT(*) FROM outbox")
@@ -118,6 +132,7 @@ class Outbox:
 
     def _drop_through(self, seq: Any) -> None:
         self.db.execute("DELETE FROM outbox WHERE seq <= ?", (seq,))
+        self.flushed_seq = max(self.flushed_seq, int(seq))
 
     def _down(self, result: FlushResult, why: str) -> None:
         result.broker_down = True

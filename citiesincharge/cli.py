@@ -58,6 +58,18 @@ def _cmd_agent_ocpi(args: argparse.Namespace) -> int:
     return int(importlib.import_module("agents.ocpi.run").main(settings, once=args.once))
 
 
+def _cmd_agent_parking(args: argparse.Namespace) -> int:
+    settings = _settings(args, mqtt_url=args.mqtt, parking_bays=args.bays)
+    logs.configure(settings.log_level)
+    return int(importlib.import_module("agents.parking.run").main(settings))
+
+
+def _cmd_simulate_parking(args: argparse.Namespace) -> int:
+    settings = _settings(args, mqtt_url=args.mqtt, parking_bays=args.bays)
+    logs.configure(settings.log_level)
+    return int(importlib.import_module("agents.parking.simulator").main(settings, seed=args.seed, speed=args.speed))
+
+
 def _cmd_context(args: argparse.Namespace) -> int:
     if args.clashes:
         print(json.dumps(ldcontext.term_clashes(), indent=2, sort_keys=True))
@@ -94,7 +106,18 @@ def build_parser() -> argparse.ArgumentParser:
     cpo.add_argument("--town", choices=("default", "bench"), default="default", help="network to simulate")
     cpo.set_defaults(run=_cmd_simulate_cpo)
 
+    parking_sim = simulate.add_parser("parking", help="simulated bay sensors publishing over MQTT")
+    parking_sim.add_argument("--mqtt", help="MQTT broker URL (CIC_MQTT_URL)")
+    parking_sim.add_argument("--bays", type=Path, help="bay registry (CIC_PARKING_BAYS)")
+    parking_sim.add_argument("--seed", type=int, default=42, help="random seed: same seed, same history")
+    parking_sim.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second")
+    parking_sim.set_defaults(run=_cmd_simulate_parking)
+
     agent = commands.add_parser("agent", help="run a southbound agent").add_subparsers(dest="agent", required=True)
+    parking = agent.add_parser("parking", help="bay sensor events from MQTT into the broker")
+    parking.add_argument("--mqtt", help="MQTT broker URL (CIC_MQTT_URL)")
+    parking.add_argument("--bays", type=Path, help="bay registry (CIC_PARKING_BAYS)")
+    parking.set_defaults(run=_cmd_agent_parking)
     ocpi = agent.add_parser("ocpi", help="poll the operators' OCPI endpoints into the broker")
     ocpi.add_argument("--operators", type=Path, help="operators file (CIC_OCPI_OPERATORS)")
     ocpi.add_argument("--once", action="store_true", help="one full sync of every operator, then exit")

@@ -59,6 +59,24 @@ class Settings(BaseSettings):
         None, description="key for hashing session token ids (no salt: token ids are dropped entirely)")
     pseudonym_salt_file: Path | None = Field(None, description="file holding the pseudonymisation key")
 
+    # -- MQTT and the parking agent ----------------------------------------------------------
+    mqtt_url: str = Field("mqtt://127.0.0.1:1883", description="MQTT broker (mqtts:// for TLS)")
+    mqtt_username: str | None = Field(None, description="MQTT user name")
+    mqtt_password: SecretStr | None = Field(None, description="MQTT password")
+    mqtt_password_file: Path | None = Field(None, description="file holding the MQTT password")
+    mqtt_ca_file: Path | None = Field(None, description="CA bundle to verify an mqtts:// broker")
+    mqtt_client_id: str | None = Field(
+        None, description="stable MQTT client id of this agent replica (default: cic-parking-<host name>)")
+    mqtt_share_group: str | None = Field(
+        None, description="subscribe as $share/<group>/... so that replicas split the sensor traffic")
+    mqtt_session_expiry: int = Field(7 * 24 * 3600, ge=0, description="seconds the MQTT broker keeps our session")
+    parking_bays: Path | None = Field(None, description="bay registry file (default: the simulated town's)")
+    parking_agent_port: int = Field(8092, description="parking agent status and metrics port (127.0.0.1)")
+    parking_batch_ms: float = Field(50, gt=0, description="how long events are gathered into one write batch")
+    parking_site_interval: float = Field(1.0, gt=0, description="seconds between site occupancy recounts")
+    parking_max_clock_skew: float = Field(
+        300, ge=0, description="seconds a sensor time may lie ahead of arrival (0: no check, for accelerated demos)")
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
 
     def effective_context_url(self) -> str:
@@ -69,6 +87,9 @@ class Settings(BaseSettings):
 
     def broker_required_token(self) -> SecretStr | None:
         return resolve_secret(self.broker_auth_token, self.broker_auth_token_file)
+
+    def mqtt_secret(self) -> SecretStr | None:
+        return resolve_secret(self.mqtt_password, self.mqtt_password_file)
 
     def mapping_secrets(self) -> dict[str, str]:
         """Secrets that mapping files may refer to as ``$name`` (e.g. the pseudonymisation key)."""

@@ -155,9 +155,26 @@ class Mapping(BaseModel):
     name: str
     description: str
     source: Source
+    payload: Literal["json", "text"] = "json"
+    key: str | None = Field(None, description="expression giving the record's lookup key (e.g. a sensor id)")
     target: str
     id: IdRule
     attributes: dict[str, AttributeRule]
+    _key: Getter | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _compile_key(self) -> Mapping:
+        self._key = _compile(self.key) if self.key else None
+        return self
+
+    def lookup_key(self, envelope: dict[str, Any]) -> str | None:
+        """The record's key (``key:`` in the file), as text, or None when absent."""
+        if self._key is None:
+            return None
+        found = self._key.search(envelope)
+        if isinstance(found, int | float) and not isinstance(found, bool):
+            return str(found)
+        return found if isinstance(found, str) and found else None
     _plan: tuple[_Plan, ...] = PrivateAttr(default=())
     _id_parts: tuple[tuple[Getter, str], ...] = PrivateAttr(default=())
 
@@ -263,13 +280,23 @@ def enums() -> dict[str, dict[str, Any]]:
     return tables
 
 
+def _with_base(raw: dict[str, Any]) -> dict[str, Any]:
+    """``extends: <base>`` takes attributes from mappings/bases/<base>.yaml; the file's own win."""
+    base_name = raw.pop("extends", None)
+    if base_name is None:
+        return raw
+    base = _read_yaml("bases", f"{base_name}.yaml")
+    return {**raw, "attributes": {**base.get("attributes", {}), **raw.get("attributes", {})}}
+
+
 @cache
 def library() -> dict[str, Mapping]:
     """Every mapping file shipped in mappings/files, validated and compiled, by name."""
     found: dict[str, Mapping] = {}
     for entry in sorted(resources.files("mappings").joinpath("files").iterdir(), key=lambda p: p.name):
         if entry.name.endswith(".yaml"):
-            mapping = Mapping.model_validate(_read_yaml("files", entry.name)).bind_enums(enums())
+            raw = _with_base(_read_yaml("files", entry.name))
+            mapping = Mapping.model_validate(raw).bind_enums(enums())
             found[mapping.name] = mapping
     return found
 

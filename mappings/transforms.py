@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import math
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from citiesincharge import ids
@@ -24,6 +24,13 @@ _DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 
 class TransformError(ValueError):
     """A value that a transform cannot convert; the message says why."""
+
+
+def point(value: Any, _options: dict[str, Any]) -> dict[str, Any]:
+    """[longitude, latitude] (registry files) -> GeoJSON Point."""
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise TransformError(f"{value!r} is not a [longitude, latitude] pair")
+    return geo_point({"longitude": value[0], "latitude": value[1]}, {})
 
 
 def geo_point(value: Any, _options: dict[str, Any]) -> dict[str, Any]:
@@ -49,11 +56,19 @@ def postal_address(value: Any, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def datetime_utc(value: Any, _options: dict[str, Any]) -> str:
-    """Any ISO 8601 date-time (OCPI sends with or without 'Z') -> UTC ``...Z``."""
-    try:
-        moment = parse_utc(value)  # OCPI: all times are UTC
-    except ValueError as error:
-        raise TransformError(str(error)) from None
+    """ISO 8601 (OCPI sends with or without 'Z'; naive = UTC) or Unix epoch seconds / milliseconds
+    (sensor firmware) -> UTC ``...Z``. Dates outside 2000-2100 are impossible, not data."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 1e11 else value
+        try:
+            moment = datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise TransformError(f"epoch {value!r} is not a plausible time") from None
+    else:
+        try:
+            moment = parse_utc(value)
+        except ValueError as error:
+            raise TransformError(str(error)) from None
     if not 2000 <= moment.year <= 2100:
         raise TransformError(f"'{value}' is outside the plausible range 2000-2100")
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -197,5 +212,5 @@ def first(value: Any, _options: dict[str, Any]) -> Any:
 TRANSFORMS: dict[str, Transform] = {
     "geo_point": geo_point, "postal_address": postal_address, "datetime_utc": datetime_utc, "enum": enum,
     "scale": scale, "price": price, "opening_hours": opening_hours, "station_status": station_status,
-    "pseudonym": pseudonym, "first": first, "max_power_kw": max_power_kw, "entity_ref": entity_ref,
+    "pseudonym": pseudonym, "first": first, "max_power_kw": max_power_kw, "entity_ref": entity_ref, "point": point,
 }
