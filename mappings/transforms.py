@@ -192,14 +192,16 @@ def max_power_kw(value: Any, _options: dict[str, Any]) -> float | None:
     return round(max(powers), 2) if powers else None
 
 
-def entity_ref(value: Any, options: dict[str, Any]) -> str | None:
-    """[part, ...] -> the project entity id of ``options.type`` (None when a part is missing)."""
+def entity_ref(value: Any, options: dict[str, Any]) -> str | list[str] | None:
+    """[part, ...] -> the project entity id of ``options.type`` (None when a part is missing);
+    ``list: true`` wraps it in a list, for models whose relationship is an array (SDM refDevice)."""
     if not isinstance(value, list) or any(p in (None, "", "#NA") for p in value):
         return None
     try:
-        return ids.entity_id(str(options["type"]), *[str(p) for p in value])
+        reference = ids.entity_id(str(options["type"]), *[str(p) for p in value])
     except ValueError as error:
         raise TransformError(str(error)) from None
+    return [reference] if options.get("list") else reference
 
 
 def first(value: Any, _options: dict[str, Any]) -> Any:

@@ -56,6 +56,7 @@ class BatchResult:
     written: int = 0
     stale: int = 0
     repeated: int = 0
+    coalesced: int = 0  # superseded by a newer event of the same bay in the same batch
     quarantined: int = 0
     sites: set[str] = field(default_factory=set)
     queued_seq: int = 0
@@ -110,8 +111,13 @@ class Pipeline:
                     continue
                 entity, bay = read
                 newest = candidates.get(entity["id"])
-                if newest is None or entity["status"]["observedAt"] >= newest[0]["status"]["observedAt"]:
+                if newest is None:
                     candidates[entity["id"]] = (entity, bay, message.received)
+                elif entity["status"] == newest[0]["status"]:
+                    result.repeated += 1  # the same event delivered twice
+                elif entity["status"]["observedAt"] > newest[0]["status"]["observedAt"]:
+                    candidates[entity["id"]] = (entity, bay, message.received)
+                    result.coalesced += 1
                 else:
                     result.stale += 1
             known = self._broker_states(list(candidates)) if self.broker_check and candidates else {}
@@ -200,6 +206,7 @@ class Pipeline:
         events.labels("applied").inc(result.written)
         events.labels("stale").inc(result.stale)
         events.labels("repeated").inc(result.repeated)
+        events.labels("coalesced").inc(result.coalesced)
         events.labels("quarantined").inc(result.quarantined)
         now = time.time()
         if changed:
