@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Literal
 from urllib.parse import quote
 
+import orjson
 import requests
 from pydantic import BaseModel, Field
 
@@ -93,8 +94,9 @@ class NgsiLdClient:
         """One call; non-success statuses become typed errors, connection failures BrokerUnavailable."""
         url = self.base + path
         clean = {k: v for k, v in (params or {}).items() if v is not None}
+        payload = orjson.dumps(json) if json is not None else None  # orjson: ~10x faster on batch bodies
         try:
-            response = self.session.request(method, url, json=json, params=clean,
+            response = self.session.request(method, url, data=payload, params=clean,
                                             headers=self._headers(body=json is not None), timeout=self.timeout)
         except requests.RequestException as error:
             raise BrokerUnavailable(ProblemDetails(title="broker unreachable", detail=type(error).__name__),

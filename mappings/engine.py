@@ -193,8 +193,13 @@ class Mapping(BaseModel):
         return self
 
     # -- applying ----------------------------------------------------------------------------
-    def apply(self, envelope: dict[str, Any], secrets: dict[str, str] | None = None) -> dict[str, Any]:
-        """One NGSI-LD entity (normalized) from one record, or MappingError."""
+    def apply(self, envelope: dict[str, Any], secrets: dict[str, str] | None = None, *,
+              only: frozenset[str] | None = None) -> dict[str, Any]:
+        """One NGSI-LD entity (normalized) from one record, or MappingError.
+
+        ``only`` limits the work to some attributes (for updates whose other attributes cannot
+        have changed, e.g. a bay's registry-derived location once it has been written).
+        """
         if not self._plan:
             raise RuntimeError(f"mapping {self.name} was not bound (use mappings.engine.library())")
         try:
@@ -204,6 +209,8 @@ class Mapping(BaseModel):
             raise MappingError(self.name, self._record_key(envelope), "id", str(error)) from None
         entity: dict[str, Any] = {"id": entity_id, "type": self.target}
         for plan in self._plan:
+            if only is not None and plan.name not in only:
+                continue
             try:
                 attribute = _attribute(plan, envelope, secrets or {})
             except (TransformError, ValueError, TypeError) as error:
@@ -217,6 +224,20 @@ class Mapping(BaseModel):
                 continue
             entity[plan.name] = attribute
         return entity
+
+    def attribute(self, name: str, envelope: dict[str, Any], secrets: dict[str, str] | None = None) -> dict[str, Any]:
+        """Just one attribute of the entity (the hot path of updates that change only it)."""
+        plan = next((p for p in self._plan if p.name == name), None)
+        if plan is None:
+            raise KeyError(f"mapping {self.name} has no attribute {name}")
+        try:
+            attribute = _attribute(plan, envelope, secrets or {})
+        except (TransformError, ValueError, TypeError) as error:
+            raise MappingError(self.name, self._record_key(envelope), name, str(error)) from None
+        if attribute is None:
+            raise MappingError(self.name, self._record_key(envelope), name,
+                               f"no value at '{self.attributes[name].value}'")
+        return attribute
 
     @staticmethod
     def _record_key(envelope: dict[str, Any]) -> str:

@@ -57,7 +57,8 @@ def postal_address(value: Any, options: dict[str, Any]) -> dict[str, Any]:
 
 def datetime_utc(value: Any, _options: dict[str, Any]) -> str:
     """ISO 8601 (OCPI sends with or without 'Z'; naive = UTC) or Unix epoch seconds / milliseconds
-    (sensor firmware) -> UTC ``...Z``. Dates outside 2000-2100 are impossible, not data."""
+    (sensor firmware) -> UTC ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (the broker's own form).
+    Dates outside 2000-2100 are impossible, not data."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = value / 1000 if value > 1e11 else value
         try:
@@ -71,7 +72,8 @@ def datetime_utc(value: Any, _options: dict[str, Any]) -> str:
             raise TransformError(str(error)) from None
     if not 2000 <= moment.year <= 2100:
         raise TransformError(f"'{value}' is outside the plausible range 2000-2100")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = moment.astimezone(UTC)  # milliseconds kept: sensors stamp events closer than a second apart
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def enum(value: Any, options: dict[str, Any]) -> Any:

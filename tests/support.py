@@ -197,3 +197,32 @@ def problem_type(response: requests.Response) -> str:
     assert body["type"].startswith("https://uri.etsi.org/ngsi-ld/errors/"), body
     assert body["detail"], body
     return str(body["type"].rsplit("/", 1)[-1])
+
+
+class Mosquitto:
+    """A Mosquitto on a free port with persistence, which tests may stop and start again."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port = free_port()
+        self.url = f"mqtt://127.0.0.1:{self.port}"
+        folder.mkdir(parents=True, exist_ok=True)
+        self.conf = folder / "mosquitto.conf"
+        self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
+                             f"persistence_location {folder}/\nmax_queued_messages 0\nmax_inflight_messages 0\n"
+                             f"autosave_interval 1\n")
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(["mosquitto", "-c", str(self.conf)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+        wait_until(self._listening, timeout=10)
+
+    def _listening(self) -> bool:
+        with socket.socket() as sock:
+            return sock.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

@@ -70,6 +70,12 @@ def _epoch(iso: str) -> float:
     return datetime.fromisoformat(iso).timestamp()
 
 
+def _slim(entity: dict[str, Any]) -> dict[str, Any]:
+    """Only what changes from one event to the next: the registry-derived attributes (location,
+    site, category, device) were written with the bay's first event and stay as they are."""
+    return {"id": entity["id"], "type": entity["type"], "status": entity["status"]}
+
+
 class PipelineMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.events = Counter("cic_parking_events_total", "sensor events by outcome", ["outcome"], registry=registry)
@@ -137,7 +143,8 @@ class Pipeline:
                 if same_status or (entity_id in known and known[entity_id][0] == status):
                     result.repeated += 1  # a heartbeat or a duplicate: nothing new for the context
                     continue
-                changed.append(entity)
+                known_to_broker = state is not None or entity_id in known
+                changed.append(_slim(entity) if known_to_broker else entity)
                 result.sites.add(bay.site)
             if updates:
                 result.queued_seq = self.outbox.put(changed, also=lambda conn: self._save(conn, updates))
@@ -171,9 +178,14 @@ class Pipeline:
         if bay is None:
             self.quarantine.add(where, sensor, "sensor", "unknown sensor (not in the bay registry)", record)
             return None
-        envelope.update(self.registry.envelope_parts(bay))
+        entity_id = self.registry.spot_id(bay)
         try:
-            entity = mapping.apply(envelope)
+            entity: dict[str, Any]
+            if entity_id in self.states:  # a bay already written needs only its new status (see _slim)
+                entity = {"id": entity_id, "type": mapping.target, "status": mapping.attribute("status", envelope)}
+            else:
+                envelope.update(self.registry.envelope_parts(bay))
+                entity = mapping.apply(envelope)
             observed = entity["status"]["observedAt"]
             age = message.received - _epoch(observed)
         except MappingError as error:
@@ -224,12 +236,12 @@ class Pipeline:
         with self.lock:
             changed, updates = [], []
             for bay in self.registry.bays:
-                envelope = self.registry.envelope_parts(bay)
-                entity_id = f"urn:ngsi-ld:ParkingSpot:{envelope['site']['id']}:{bay.id}"
+                entity_id = self.registry.spot_id(bay)
                 state = self.states.get(entity_id)
                 last_seen = state.last_seen if state else self.started
                 if (state and state.status == "unknown") or now - last_seen <= self.registry.heartbeat_of(bay):
                     continue
+                envelope = self.registry.envelope_parts(bay)
                 observed = _iso(now)
                 changed.append(self._unknown(entity_id, envelope, observed))
                 updates.append((entity_id, BayState("unknown", observed, last_seen)))

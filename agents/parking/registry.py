@@ -19,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from citiesincharge import ids
 from mappings.engine import Mapping, library
 
+_MISS = object()
+
 
 class Site(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -92,10 +94,28 @@ class Registry(BaseModel):
         return grouped
 
     def mapping_for_topic(self, topic: str) -> Mapping | None:
-        for rule in self.sources:
-            if topic_matches_sub(rule.topic, topic):
-                return library()[rule.mapping]
-        return None
+        cached = self._topic_cache.get(topic, _MISS)
+        if cached is not _MISS:
+            return cached  # type: ignore[return-value]
+        found = next((library()[rule.mapping] for rule in self.sources if topic_matches_sub(rule.topic, topic)), None)
+        if len(self._topic_cache) < 100_000:  # one entry per sensor topic; bounded against topic floods
+            self._topic_cache[topic] = found
+        return found
+
+    @cached_property
+    def _topic_cache(self) -> dict[str, Mapping | None]:
+        return {}
+
+    def spot_id(self, bay: Bay) -> str:
+        """The ParkingSpot id of a bay (computed once per bay)."""
+        cached = self._spot_ids.get(bay.sensor)
+        if cached is None:
+            cached = self._spot_ids[bay.sensor] = ids.parking_spot(bay.site, bay.id)
+        return cached
+
+    @cached_property
+    def _spot_ids(self) -> dict[str, str]:
+        return {}
 
     def envelope_parts(self, bay: Bay) -> dict[str, Any]:
         """The registry side of a mapping envelope (``bay`` and ``site``)."""

@@ -53,14 +53,16 @@ class SiteCounter:
             ready = {s: seq for s, seq in self._dirty.items() if seq <= self.outbox.flushed_seq}
         if not ready:
             return 0
-        entities = []
-        try:
-            for site_id in ready:
-                site = self.registry.sites_by_id[site_id]
-                bays = self.client.query_entities(type="ParkingSpot", q=f'refParkingSite=="{site.entity_id}"',
-                                                  attrs=["status"], options="keyValues")
-                entities.append(self.site_entity(site, Counter(str(b.get("status")) for b in bays)))
-            self.client.batch_upsert(entities, mode="update")
+        bays = {self.registry.spot_id(bay): site_id for site_id in ready
+                for bay in self.registry.bays_by_site.get(site_id, [])}
+        try:  # by id: a direct look-up in any broker, not a query scanning every bay of the town
+            found = self.client.entities_by_ids(list(bays), type="ParkingSpot", attrs=["status"])
+            counts: dict[str, Counter[str]] = {site_id: Counter() for site_id in ready}
+            for entity_id, entity in found.items():
+                status = entity.get("status")
+                counts[bays[entity_id]][str(status.get("value") if isinstance(status, dict) else status)] += 1
+            self.client.batch_upsert([self.site_entity(self.registry.sites_by_id[s], counts[s]) for s in ready],
+                                     mode="update")
         except NgsiLdClientError as error:
             log.warning("site recount postponed: %s", error)
             return 0

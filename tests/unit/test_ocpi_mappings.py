@@ -77,7 +77,7 @@ def test_location_becomes_a_valid_sdm_charging_station(version: str) -> None:
     assert station["id"] == "urn:ngsi-ld:EVChargingStation:becharged:LOC1"
     assert station["location"]["value"] == {"type": "Point", "coordinates": [3.729944, 51.047599]}
     assert station["capacity"]["value"] == 1 and station["availableCapacity"]["value"] == 1
-    assert station["availableCapacity"]["observedAt"] == record["last_updated"]
+    assert station["availableCapacity"]["observedAt"] == record["last_updated"].replace("Z", ".000Z")
     assert station["socketType"]["value"] == ["Type2"]
     assert station["operator"]["value"] == "BeCharged"
     assert station["status"]["value"] == "empty"
@@ -107,7 +107,7 @@ def test_unknown_connector_standard_is_other_on_the_station_but_an_error_on_the_
 def test_every_evse_status_keeps_the_ocpi_vocabulary(status: str) -> None:
     record = location_221()
     evse = apply(mapping_for("ocpi", "2.2.1", "EVSE"), evse_221(status=status), parent=record)
-    assert evse["status"] == {"type": "Property", "value": status, "observedAt": "2015-06-28T08:12:01Z"}
+    assert evse["status"] == {"type": "Property", "value": status, "observedAt": "2015-06-28T08:12:01.000Z"}
     assert evse["refEVChargingStation"]["object"] == "urn:ngsi-ld:EVChargingStation:becharged:LOC1"
     assert evse["maxPower"] == {"type": "Property", "value": 22.08, "unitCode": "KWT"}
 
@@ -216,7 +216,7 @@ def test_cdrs(version: str, record: dict[str, Any]) -> None:
     cdr = apply(mapping_for("ocpi", version, "CDR"), record)
     assert cdr["type"] == "ChargeDetailRecord"
     assert cdr["energyDelivered"] == {"type": "Property", "value": 15.342, "unitCode": "KWH",
-                                      "observedAt": "2015-06-29T23:37:32Z"}
+                                      "observedAt": "2015-06-29T23:37:32.000Z"}
     assert cdr["totalCostExclVat"]["value"] == 4.0 and cdr["totalTime"]["unitCode"] == "HUR"
     assert cdr["tariffIds"]["value"] == ["12"]
     assert "DE8ACC12E46L89" not in str(cdr) and "012345678" not in str(cdr)
@@ -244,3 +244,16 @@ def test_a_mapping_with_an_unknown_transform_is_rejected_when_loaded() -> None:
                                                                              "object": "O"},
                                 "target": "T", "id": {"type": "T", "parts": ["record.id"]},
                                 "attributes": {"a": {"value": "record.a", "transform": "teleport"}}})
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("2026-03-01T10:00:00Z", "2026-03-01T10:00:00.000Z"),
+    ("2026-03-01T10:00:00.123456+01:00", "2026-03-01T09:00:00.123Z"),
+    ("2026-03-01T10:00:00", "2026-03-01T10:00:00.000Z"),
+    (1772359200, "2026-03-01T10:00:00.000Z"),
+    (1772359200250, "2026-03-01T10:00:00.250Z"),
+])
+def test_times_keep_milliseconds_and_become_utc(raw: object, expected: str) -> None:
+    from mappings.transforms import datetime_utc
+
+    assert datetime_utc(raw, {}) == expected

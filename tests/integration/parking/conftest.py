@@ -4,8 +4,6 @@ small bay registry, a publisher, and agents (in this process or as `cic agent pa
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,39 +20,10 @@ from agents.parking.service import ParkingAgent
 from agents.parking.simulator import message
 from citiesincharge.client import NgsiLdClient
 from citiesincharge.settings import Settings
-from tests.support import free_port, wait_until
+from tests.support import Mosquitto, wait_until
 
 if shutil.which("mosquitto") is None:
     pytest.skip("the mosquitto binary is missing (.ci/run installs it)", allow_module_level=True)
-
-
-class Mosquitto:
-    """A Mosquitto on a free port with persistence, which tests may stop and start again."""
-
-    def __init__(self, folder: Path) -> None:
-        self.port = free_port()
-        self.url = f"mqtt://127.0.0.1:{self.port}"
-        folder.mkdir(parents=True, exist_ok=True)
-        self.conf = folder / "mosquitto.conf"
-        self.conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-                             f"persistence_location {folder}/\nmax_queued_messages 0\nmax_inflight_messages 0\n"
-                             f"autosave_interval 1\n")
-        self.process: subprocess.Popen[bytes] | None = None
-        self.start()
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(["mosquitto", "-c", str(self.conf)], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-        wait_until(self._listening, timeout=10)
-
-    def _listening(self) -> bool:
-        with socket.socket() as sock:
-            return sock.connect_ex(("127.0.0.1", self.port)) == 0
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
 
 
 @pytest.fixture
