@@ -25,6 +25,7 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python -m bench.broker
 	$(BIN)/python -m bench.ocpi
+	$(BIN)/python -m bench.parking
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

@@ -19,13 +19,17 @@ from paho.mqtt.properties import Properties
 from citiesincharge.settings import Settings
 
 
-def client(settings: Settings, client_id: str, *, manual_ack: bool = False) -> mqtt.Client:
-    """A configured (not yet connected) paho client."""
+def client(settings: Settings, client_id: str, *, persistent: bool = False, manual_ack: bool = False) -> mqtt.Client:
+    """A configured (not yet connected) paho client; ``persistent``: keep our session on the broker."""
     where = urlparse(settings.mqtt_url)
     if where.scheme not in ("mqtt", "mqtts"):
         raise ValueError(f"CIC_MQTT_URL must start with mqtt:// or mqtts://, got {settings.mqtt_url!r}")
-    paho = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
-                       manual_ack=manual_ack)
+    if settings.mqtt_protocol == "5":
+        paho = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
+                           manual_ack=manual_ack)
+    else:  # MQTT 3.1.1 decides the session kind when the client is made, not when it connects
+        paho = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311,
+                           manual_ack=manual_ack, clean_session=not persistent)
     if where.scheme == "mqtts":
         paho.tls_set(ca_certs=str(settings.mqtt_ca_file) if settings.mqtt_ca_file else None,
                      cert_reqs=ssl.CERT_REQUIRED)
@@ -41,10 +45,13 @@ def client(settings: Settings, client_id: str, *, manual_ack: bool = False) -> m
 def connect(paho: mqtt.Client, settings: Settings, *, persistent: bool) -> None:
     """Start connecting in the background (loop_start): reconnects by itself, forever."""
     where = urlparse(settings.mqtt_url)
-    properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-    if persistent:
-        properties.SessionExpiryInterval = settings.mqtt_session_expiry
-        properties.ReceiveMaximum = 65535  # many unacknowledged messages in flight: we ack in batches
-    paho.connect_async(where.hostname or "127.0.0.1", where.port or (8883 if where.scheme == "mqtts" else 1883),
-                       keepalive=30, clean_start=not persistent, properties=properties)
+    host, port = where.hostname or "127.0.0.1", where.port or (8883 if where.scheme == "mqtts" else 1883)
+    if settings.mqtt_protocol == "3.1.1":
+        paho.connect_async(host, port, keepalive=30)
+    else:
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        if persistent:
+            properties.SessionExpiryInterval = settings.mqtt_session_expiry
+            properties.ReceiveMaximum = 65535  # many unacknowledged messages in flight: we ack in batches
+        paho.connect_async(host, port, keepalive=30, clean_start=not persistent, properties=properties)
     paho.loop_start()

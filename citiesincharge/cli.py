@@ -70,6 +70,12 @@ def _cmd_simulate_parking(args: argparse.Namespace) -> int:
     return int(importlib.import_module("agents.parking.simulator").main(settings, seed=args.seed, speed=args.speed))
 
 
+def _cmd_mqtt(args: argparse.Namespace) -> int:
+    settings = _settings(args, data_dir=args.data_dir)
+    importlib.import_module("agents.mqtt_broker").serve(args.port, Path(settings.data_dir))
+    return 0
+
+
 def _cmd_context(args: argparse.Namespace) -> int:
     if args.clashes:
         print(json.dumps(ldcontext.term_clashes(), indent=2, sort_keys=True))
@@ -122,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     ocpi.add_argument("--operators", type=Path, help="operators file (CIC_OCPI_OPERATORS)")
     ocpi.add_argument("--once", action="store_true", help="one full sync of every operator, then exit")
     ocpi.set_defaults(run=_cmd_agent_ocpi)
+
+    mqtt = commands.add_parser("mqtt", help="an MQTT broker for the demo (Mosquitto if installed, else amqtt)")
+    mqtt.add_argument("--port", type=int, default=1883, help="port on 127.0.0.1 (default 1883)")
+    mqtt.add_argument("--data-dir", type=Path, help="where it keeps its persistence (CIC_DATA_DIR)")
+    mqtt.set_defaults(run=_cmd_mqtt)
 
     context = commands.add_parser("context", help="print the compound project @context")
     context.add_argument("--clashes", action="store_true", help="list SDM terms that clash between subjects")

@@ -1,14 +1,14 @@
 """``cic demo``: the whole system on embedded defaults, as one process tree.
 
-Starts, as child processes exactly as their own ``cic`` commands would run: the embedded broker,
-the simulated CPOs, and the OCPI agent; then places a few sample parking bays beside one
-simulated site (placeholders until the parking agent and its sensor simulator take over).
-Ctrl-C or SIGTERM stops every child. A child that dies stops the demo with its name.
+Starts, as child processes exactly as their own ``cic`` commands would run: an MQTT broker (unless
+one already listens at ``CIC_MQTT_URL``), the embedded NGSI-LD broker, the simulated CPOs, the
+OCPI agent, the parking agent and the simulated bay sensors. Ctrl-C or SIGTERM stops every child;
+a child that dies stops the demo with its name.
 """
 
 from __future__ import annotations
 
-import json
+import importlib
 import logging
 import os
 import signal
@@ -16,21 +16,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from importlib import resources
-from typing import Any
+from urllib.parse import urlparse
 
+import paho.mqtt.client as mqtt
 import requests
+from paho.mqtt.enums import CallbackAPIVersion
 
-from .client import NgsiLdClient
+from . import ldcontext
 from .settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-def sample_bays() -> list[dict[str, Any]]:
-    text = resources.files("citiesincharge.sample").joinpath("demo-bays.json").read_text("utf-8")
-    entities: list[dict[str, Any]] = json.loads(text)
-    return entities
 
 
 def _answers(url: str) -> Callable[[], bool]:
@@ -82,37 +77,62 @@ def _stop_on_sigterm(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt  # unwind through run()'s finally so the child processes stop too
 
 
+def _listening(url: str) -> bool:
+    """Whether an MQTT broker answers a CONNECT there (a bare TCP probe makes brokers log errors)."""
+    where = urlparse(url)
+    probe = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"cic-demo-probe-{os.getpid()}",
+                        protocol=mqtt.MQTTv311)
+    try:
+        probe.connect(where.hostname or "127.0.0.1", where.port or 1883, keepalive=5)
+        probe.disconnect()
+        return True
+    except OSError:
+        return False
+
+
 def run(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     base = f"http://127.0.0.1:{settings.broker_port}"
     simulator = f"http://127.0.0.1:{settings.simulator_port}"
-    agent_status = f"http://127.0.0.1:{settings.ocpi_agent_port}"
+    ocpi_status = f"http://127.0.0.1:{settings.ocpi_agent_port}"
+    parking_status = f"http://127.0.0.1:{settings.parking_agent_port}"
     env = {**os.environ, "CIC_BROKER_URL": base, "CIC_DATA_DIR": str(settings.data_dir),
            "CIC_SIMULATOR_URL": simulator, "CIC_SIMULATOR_PORT": str(settings.simulator_port),
-           "CIC_OCPI_AGENT_PORT": str(settings.ocpi_agent_port)}
+           "CIC_OCPI_AGENT_PORT": str(settings.ocpi_agent_port),
+           "CIC_PARKING_AGENT_PORT": str(settings.parking_agent_port),
+           "CIC_MQTT_URL": settings.mqtt_url, "CIC_MQTT_PROTOCOL": settings.mqtt_protocol,
+           "CIC_PARKING_MAX_CLOCK_SKEW": "0"}  # simulated time runs ahead of the wall clock
     children = _Children(env)
     try:
+        mqtt_note = f"{settings.mqtt_url} (already running)"
+        if not _listening(settings.mqtt_url):
+            protocol = importlib.import_module("agents.mqtt_broker").embedded_protocol()
+            env["CIC_MQTT_PROTOCOL"] = protocol
+            port = urlparse(settings.mqtt_url).port or 1883
+            children.start("MQTT broker", ["mqtt", "--port", str(port), "--data-dir", str(settings.data_dir)],
+                           lambda: _listening(settings.mqtt_url))
+            mqtt_note = f"{settings.mqtt_url} ({'Mosquitto' if protocol == '5' else 'embedded amqtt, MQTT 3.1.1'})"
         children.start("broker", ["broker", "--host", "127.0.0.1", "--port", str(settings.broker_port),
                                   "--data-dir", str(settings.data_dir)], _answers(base + "/version"))
         children.start("CPO simulator", ["simulate", "cpo"], _answers(simulator + "/admin/cpoA/summary"))
-        children.start("OCPI agent", ["agent", "ocpi"], _answers(agent_status + "/health"))
-        client = NgsiLdClient(settings, broker_url=base)
-        result = client.batch_upsert(sample_bays(), mode="update")
-        if not result.ok:
-            log.error("placing the sample bays failed: %s", result.errors[0].error.detail)
-            return 1
-        link = f"Link: <{client.context_url}>; rel=\"http://www.w3.org/ns/json-ld#context\""
+        children.start("OCPI agent", ["agent", "ocpi"], _answers(ocpi_status + "/health"))
+        children.start("parking agent", ["agent", "parking"], _answers(parking_status + "/status"))
+        children.start("bay sensor simulator", ["simulate", "parking"], lambda: True)
+        context = ldcontext.project_context_url(base)
+        link = f"Link: <{context}>; rel=\"http://www.w3.org/ns/json-ld#context\""
         print(f"""
 CitiesInCharge demo is up (data in {settings.data_dir}/). Simulated time runs 60x real time.
-  NGSI-LD broker    : {base}/ngsi-ld/v1   (version: {base}/version, metrics: {base}/metrics)
-  project @context  : {client.context_url}
-  simulated CPOs    : {simulator}/ocpi/cpoA/versions (2.2.1), cpoB (2.1.1), cpoC (2.2.1, flaky)
-  OCPI agent status : {agent_status}/status   (metrics: {agent_status}/metrics)
+  NGSI-LD broker     : {base}/ngsi-ld/v1   (version: {base}/version, metrics: {base}/metrics)
+  project @context   : {context}
+  simulated CPOs     : {simulator}/ocpi/cpoA/versions (2.2.1), cpoB (2.1.1), cpoC (2.2.1, flaky)
+  MQTT               : {mqtt_note}, bay sensors of three vendors
+  OCPI agent status  : {ocpi_status}/status     (metrics: {ocpi_status}/metrics)
+  parking agent      : {parking_status}/status  (metrics: {parking_status}/metrics)
 
 Try:
   curl -s '{base}/ngsi-ld/v1/entities?type=EVChargingStation&count=true&limit=3&options=keyValues' -H '{link}'
   curl -s '{base}/ngsi-ld/v1/entities?type=EVSE&q=status==%22OUTOFORDER%22&options=keyValues' -H '{link}'
-  curl -s '{agent_status}/status'
+  curl -s '{base}/ngsi-ld/v1/entities?type=ParkingSpot&q=status==%22occupied%22&options=keyValues' -H '{link}'
 Press Ctrl-C to stop.""", flush=True)
         children.watch()
         return 0

@@ -61,6 +61,8 @@ class Settings(BaseSettings):
 
     # -- MQTT and the parking agent ----------------------------------------------------------
     mqtt_url: str = Field("mqtt://127.0.0.1:1883", description="MQTT broker (mqtts:// for TLS)")
+    mqtt_protocol: Literal["5", "3.1.1"] = Field("5", description="MQTT protocol version (3.1.1: no shared "
+                                                   "subscriptions; the demo's Python broker speaks only 3.1.1)")
     mqtt_username: str | None = Field(None, description="MQTT user name")
     mqtt_password: SecretStr | None = Field(None, description="MQTT password")
     mqtt_password_file: Path | None = Field(None, description="file holding the MQTT password")

@@ -59,7 +59,7 @@ class ParkingAgent:
         self._inbox_lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.mqtt = mqtt_setup.client(settings, self.client_id, manual_ack=True)
+        self.mqtt = mqtt_setup.client(settings, self.client_id, persistent=True, manual_ack=True)
         self.mqtt.on_connect = self._on_connect
         self.mqtt.on_disconnect = self._on_disconnect
         self.mqtt.on_message = self._on_message

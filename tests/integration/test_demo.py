@@ -1,4 +1,4 @@
-"""``cic demo`` runs the whole system: broker, simulated CPOs, OCPI agent, sample bays."""
+"""``cic demo`` runs the whole system: MQTT, broker, simulated CPOs and sensors, both agents."""
 
 from __future__ import annotations
 
@@ -7,26 +7,30 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
+from agents.ocpi.simulator.server import demo_tokens
+from agents.ocpi.simulator.world import World, default_town
+from agents.parking.registry import load_registry
 from citiesincharge.client import NgsiLdClient
-from citiesincharge.demo import sample_bays
-from citiesincharge.sdm import SCHEMA_TYPES, schema_errors
+from citiesincharge.sdm import schema_errors
 from citiesincharge.settings import Settings
 from tests.support import free_port, wait_until
 
 
-@pytest.mark.parametrize("entity", [e for e in sample_bays() if e["type"] in SCHEMA_TYPES], ids=lambda e: e["id"])
-def test_sample_bays_validate_against_sdm_schemas(entity: dict[str, object]) -> None:
-    key_values = {k: (v["value"] if isinstance(v, dict) and "value" in v else
-                      v["object"] if isinstance(v, dict) and "object" in v else v) for k, v in entity.items()}
-    assert schema_errors(key_values) == []
+def test_the_demo_registry_pairs_bays_with_real_simulated_chargers() -> None:
+    world = World(default_town(demo_tokens()), seed=42, speed=0)
+    evses = {f"urn:ngsi-ld:EVSE:{name}:{e.uid}" for name, op in world.operators.items()
+             for loc in op.locations for e in loc.evses}
+    registry = load_registry(None)
+    paired = [b.evse for b in registry.bays if b.evse]
+    assert paired and set(paired) <= evses
+    assert any(b.evse is None for b in registry.bays)  # and stand-alone bays
 
 
 def test_demo_runs_the_system_end_to_end(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "CIC_SIMULATOR_PORT": str(free_port()), "CIC_OCPI_AGENT_PORT": str(free_port()),
-           "CIC_LOG_LEVEL": "WARNING"}
+           "CIC_PARKING_AGENT_PORT": str(free_port()), "CIC_MQTT_URL": f"mqtt://127.0.0.1:{free_port()}",
+           "CIC_MQTT_CLIENT_ID": "demo-test", "CIC_LOG_LEVEL": "WARNING"}
     demo = subprocess.Popen([sys.executable, "-m", "citiesincharge.cli", "demo", "--port", str(port),
                              "--data-dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, env=env)
@@ -37,14 +41,20 @@ def test_demo_runs_the_system_end_to_end(tmp_path: Path) -> None:
             lines.append(line)
             if "Press Ctrl-C" in line or demo.poll() is not None:
                 break
-        assert any("OCPI agent status" in line for line in lines), "".join(lines)
+        assert any("parking agent" in line for line in lines), "".join(lines)
         client = NgsiLdClient(Settings(broker_url=f"http://127.0.0.1:{port}"))
         wait_until(lambda: client.count_entities(type="EVChargingStation") == 180, timeout=60, interval=0.5)
         stations = list(client.query_entities(type="EVChargingStation", options="keyValues"))
         assert all(schema_errors(s) == [] for s in stations)  # what the broker serves is SDM-valid
         assert {s["dataProvider"] for s in stations} == {"cpoA", "cpoB", "cpoC"}
-        bays = list(client.query_entities(type="ParkingSpot", options="keyValues"))
-        assert len(bays) == 3 and all(client.find_entity(b["refEVSE"]) for b in bays)  # beside real chargers
+        bays = len(load_registry(None).bays)
+        wait_until(lambda: client.count_entities(type="ParkingSpot") == bays, timeout=60, interval=0.5)
+        spots = list(client.query_entities(type="ParkingSpot", options="keyValues"))
+        assert all(schema_errors(s) == [] for s in spots)
+        paired = [s for s in spots if "refEVSE" in s]
+        assert paired and all(client.find_entity(s["refEVSE"]) for s in paired[:10])  # beside real chargers
+        wait_until(lambda: all("occupiedSpotNumber" in s for s in client.query_entities(
+            type="OnStreetParking,OffStreetParking", options="keyValues")), timeout=30, interval=0.5)
         assert (tmp_path / "broker.sqlite").exists() and (tmp_path / "agent-ocpi.sqlite").exists()
     finally:
         demo.terminate()

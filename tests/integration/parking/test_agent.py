@@ -40,9 +40,10 @@ def test_every_vendor_format_end_to_end(make_agent: AgentFactory, publisher: Pub
 
 def test_out_of_order_and_duplicates(make_agent: AgentFactory, publisher: Publisher, ngsi: NgsiLdClient) -> None:
     agent = make_agent()
+    newest = now_minus(10)
     publisher.event("json-0001", True, now_minus(30))
-    publisher.event("json-0001", False, now_minus(10))
-    publisher.event("json-0001", False, now_minus(10))  # duplicate delivery
+    publisher.event("json-0001", False, newest)
+    publisher.event("json-0001", False, newest)  # duplicate delivery of the same event
     publisher.event("json-0001", True, now_minus(20))  # late: older than what is known
     wait_until(lambda: sum(agent.status()["events"].values()) == 4)  # each message has exactly one outcome
     events = agent.status()["events"]
