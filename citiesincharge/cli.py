@@ -70,6 +70,12 @@ def _cmd_simulate_parking(args: argparse.Namespace) -> int:
     return int(importlib.import_module("agents.parking.simulator").main(settings, seed=args.seed, speed=args.speed))
 
 
+def _cmd_analytics(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    logs.configure(settings.log_level)
+    return int(importlib.import_module("analytics.run").main(settings, args.worker))
+
+
 def _cmd_mqtt(args: argparse.Namespace) -> int:
     settings = _settings(args, data_dir=args.data_dir)
     importlib.import_module("agents.mqtt_broker").serve(args.port, Path(settings.data_dir))
@@ -128,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     ocpi.add_argument("--operators", type=Path, help="operators file (CIC_OCPI_OPERATORS)")
     ocpi.add_argument("--once", action="store_true", help="one full sync of every operator, then exit")
     ocpi.set_defaults(run=_cmd_agent_ocpi)
+
+    analytics = commands.add_parser("analytics", help="run the analytics workers (default: all)")
+    analytics.add_argument("--worker", action="append", choices=("health", "violations", "energy"),
+                           help="run only this worker (repeatable)")
+    analytics.set_defaults(run=_cmd_analytics)
 
     mqtt = commands.add_parser("mqtt", help="an MQTT broker for the demo (Mosquitto if installed, else amqtt)")
     mqtt.add_argument("--port", type=int, default=1883, help="port on 127.0.0.1 (default 1883)")

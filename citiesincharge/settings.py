@@ -79,6 +79,22 @@ class Settings(BaseSettings):
     parking_max_clock_skew: float = Field(
         300, ge=0, description="seconds a sensor time may lie ahead of arrival (0: no check, for accelerated demos)")
 
+    # -- analytics workers -------------------------------------------------------------------
+    analytics_port: int = Field(8093, description="notification receiver and worker status port (127.0.0.1)")
+    analytics_public_url: str | None = Field(
+        None, description="URL the broker uses to reach the receiver (default http://127.0.0.1:<port>)")
+    analytics_secret: SecretStr | None = Field(
+        None, description="shared secret the broker sends with notifications (default: a new one per start)")
+    analytics_secret_file: Path | None = Field(None, description="file holding that shared secret")
+    analytics_time_scale: float = Field(
+        1.0, gt=0, description="event-time seconds per wall second (the demo's simulators run at 60)")
+    violations_grace_minutes: float = Field(10, gt=0, description="how long a bay may be occupied without charging")
+    violations_debounce_seconds: float = Field(60, ge=0, description="a bay must stay free this long to count")
+    violations_max_stay_minutes: float = Field(240, gt=0, description="longest stay in a charging bay (overstay)")
+    violations_sites: Path | None = Field(
+        None, description="YAML of per-site overrides: {site id: {grace_minutes, max_stay_minutes}}")
+    sla_file: Path | None = Field(None, description="YAML of SLA thresholds (default and per operator)")
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
 
     def effective_context_url(self) -> str:
