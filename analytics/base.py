@@ -69,7 +69,7 @@ class Worker(ABC):
     def handle(self, entity: dict[str, Any]) -> None:
         """One notified entity (normalized, project context)."""
 
-    def tick(self) -> None:
+    def tick(self) -> None:  # noqa: B027 - optional hook: most workers recompute on tick, some need not
         """Called every few seconds; for periodic recomputation."""
 
     def status(self) -> dict[str, Any]:
