@@ -43,8 +43,8 @@ def alert(kind: str, subject: str, since: datetime, *, now: datetime, source: st
         "validFrom": _prop(iso(since)),
         "severity": _prop(severity_for(minutes, steps)),
         "description": _prop(description),
-        "data": _prop({"kind": kind, "subject": subject, "since": iso(since), "durationMinutes": minutes,
-                       "status": "closed" if until else "open", **data}),
+        "data": _prop({**data, "kind": kind, "subject": subject, "since": iso(since), "durationMinutes": minutes,
+                       "status": "closed" if until else "open"}),
     }
     if sub_category:
         entity["subCategory"] = _prop(sub_category)
