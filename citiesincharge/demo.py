@@ -2,7 +2,7 @@
 
 Starts, as child processes exactly as their own ``cic`` commands would run: an MQTT broker (unless
 one already listens at ``CIC_MQTT_URL``), the embedded NGSI-LD broker, the simulated CPOs, the
-OCPI agent, the parking agent and the simulated bay sensors. Ctrl-C or SIGTERM stops every child;
+OCPI agent, the parking agent, the simulated bay sensors and the analytics workers. Ctrl-C or SIGTERM stops every child;
 a child that dies stops the demo with its name.
 """
 
@@ -96,12 +96,15 @@ def run(settings: Settings) -> int:
     simulator = f"http://127.0.0.1:{settings.simulator_port}"
     ocpi_status = f"http://127.0.0.1:{settings.ocpi_agent_port}"
     parking_status = f"http://127.0.0.1:{settings.parking_agent_port}"
+    analytics_status = f"http://127.0.0.1:{settings.analytics_port}"
     env = {**os.environ, "CIC_BROKER_URL": base, "CIC_DATA_DIR": str(settings.data_dir),
            "CIC_SIMULATOR_URL": simulator, "CIC_SIMULATOR_PORT": str(settings.simulator_port),
            "CIC_OCPI_AGENT_PORT": str(settings.ocpi_agent_port),
            "CIC_PARKING_AGENT_PORT": str(settings.parking_agent_port),
            "CIC_MQTT_URL": settings.mqtt_url, "CIC_MQTT_PROTOCOL": settings.mqtt_protocol,
-           "CIC_PARKING_MAX_CLOCK_SKEW": "0"}  # simulated time runs ahead of the wall clock
+           "CIC_ANALYTICS_PORT": str(settings.analytics_port),
+           # the simulators run at 60x: their timestamps run ahead of the wall clock
+           "CIC_PARKING_MAX_CLOCK_SKEW": "0", "CIC_ANALYTICS_TIME_SCALE": "60"}
     children = _Children(env)
     try:
         mqtt_note = f"{settings.mqtt_url} (already running)"
@@ -118,6 +121,7 @@ def run(settings: Settings) -> int:
         children.start("OCPI agent", ["agent", "ocpi"], _answers(ocpi_status + "/health"))
         children.start("parking agent", ["agent", "parking"], _answers(parking_status + "/status"))
         children.start("bay sensor simulator", ["simulate", "parking"], lambda: True)
+        children.start("analytics", ["analytics"], _answers(analytics_status + "/status"))
         context = ldcontext.project_context_url(base)
         link = f"Link: <{context}>; rel=\"http://www.w3.org/ns/json-ld#context\""
         print(f"""
@@ -128,11 +132,15 @@ CitiesInCharge demo is up (data in {settings.data_dir}/). Simulated time runs 60
   MQTT               : {mqtt_note}, bay sensors of three vendors
   OCPI agent status  : {ocpi_status}/status     (metrics: {ocpi_status}/metrics)
   parking agent      : {parking_status}/status  (metrics: {parking_status}/metrics)
+  analytics workers  : {analytics_status}/status (health & SLA, blocked bays, energy & revenue)
 
 Try:
   curl -s '{base}/ngsi-ld/v1/entities?type=EVChargingStation&count=true&limit=3&options=keyValues' -H '{link}'
   curl -s '{base}/ngsi-ld/v1/entities?type=EVSE&q=status==%22OUTOFORDER%22&options=keyValues' -H '{link}'
   curl -s '{base}/ngsi-ld/v1/entities?type=ParkingSpot&q=status==%22occupied%22&options=keyValues' -H '{link}'
+  curl -s '{base}/ngsi-ld/v1/entities?type=Alert&q=data%5Bstatus%5D==%22open%22&options=keyValues' -H '{link}'
+  curl -s '{base}/ngsi-ld/v1/entities?type=KeyPerformanceIndicator&q=process==%22rapidReliability%22\
+&options=keyValues' -H '{link}'
 Press Ctrl-C to stop.""", flush=True)
         children.watch()
         return 0

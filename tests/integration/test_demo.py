@@ -30,6 +30,7 @@ def test_demo_runs_the_system_end_to_end(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "CIC_SIMULATOR_PORT": str(free_port()), "CIC_OCPI_AGENT_PORT": str(free_port()),
            "CIC_PARKING_AGENT_PORT": str(free_port()), "CIC_MQTT_URL": f"mqtt://127.0.0.1:{free_port()}",
+           "CIC_ANALYTICS_PORT": str(free_port()),
            "CIC_MQTT_CLIENT_ID": "demo-test", "CIC_LOG_LEVEL": "WARNING"}
     demo = subprocess.Popen([sys.executable, "-m", "citiesincharge.cli", "demo", "--port", str(port),
                              "--data-dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -55,6 +56,10 @@ def test_demo_runs_the_system_end_to_end(tmp_path: Path) -> None:
         assert paired and all(client.find_entity(s["refEVSE"]) for s in paired[:10])  # beside real chargers
         wait_until(lambda: all("occupiedSpotNumber" in s for s in client.query_entities(
             type="OnStreetParking,OffStreetParking", options="keyValues")), timeout=30, interval=0.5)
+        wait_until(lambda: client.count_entities(type="KeyPerformanceIndicator") > 0, timeout=60, interval=0.5)
+        reliability = list(client.query_entities(type="KeyPerformanceIndicator", options="keyValues",
+                                                  q='process=="reliability"'))
+        assert reliability and all(schema_errors(k) == [] for k in reliability)
         assert (tmp_path / "broker.sqlite").exists() and (tmp_path / "agent-ocpi.sqlite").exists()
     finally:
         demo.terminate()
