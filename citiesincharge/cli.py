@@ -76,6 +76,13 @@ def _cmd_analytics(args: argparse.Namespace) -> int:
     return int(importlib.import_module("analytics.run").main(settings, args.worker))
 
 
+def _cmd_forecast(args: argparse.Namespace) -> int:
+    logs.configure("WARNING")
+    resolutions = ["hourly", "daily"] if args.horizon == "both" else [args.horizon]
+    module = importlib.import_module("analytics.forecast_cli")
+    return int(module.run(args.sessions, resolutions, args.out, args.driver))
+
+
 def _cmd_mqtt(args: argparse.Namespace) -> int:
     settings = _settings(args, data_dir=args.data_dir)
     importlib.import_module("agents.mqtt_broker").serve(args.port, Path(settings.data_dir))
@@ -139,6 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
     analytics.add_argument("--worker", action="append", choices=("health", "violations", "energy"),
                            help="run only this worker (repeatable)")
     analytics.set_defaults(run=_cmd_analytics)
+
+    forecast = commands.add_parser("forecast", help="back-test and forecast demand from a sessions CSV")
+    forecast.add_argument("--sessions", type=Path, required=True, help="CSV of sessions (start, end, kWh, station)")
+    forecast.add_argument("--horizon", choices=("hourly", "daily", "both"), default="both",
+                          help="next 48 h hourly, next 8 weeks daily, or both")
+    forecast.add_argument("--driver", type=Path, help="CSV of an extra driver series (date, value), e.g. EV "
+                                                      "registrations per month")
+    forecast.add_argument("--out", type=Path, help="write the back-test and forecasts as JSON here")
+    forecast.set_defaults(run=_cmd_forecast)
 
     mqtt = commands.add_parser("mqtt", help="an MQTT broker for the demo (Mosquitto if installed, else amqtt)")
     mqtt.add_argument("--port", type=int, default=1883, help="port on 127.0.0.1 (default 1883)")
