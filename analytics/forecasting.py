@@ -70,8 +70,8 @@ def holiday_dates(years: range, country: str = "GB", subdivision: str | None = "
 def features(index: pd.DatetimeIndex, resolution: Resolution, exog: pd.Series | None = None) -> pd.DataFrame:
     """Exogenous drivers for each period of ``index`` (known in advance, so usable for the future)."""
     frame = pd.DataFrame(index=index)
-    days = set(holiday_dates(range(index.min().year, index.max().year + 1)))
-    frame["holiday"] = [1.0 if moment.date() in days else 0.0 for moment in index]
+    days = pd.DatetimeIndex(sorted(holiday_dates(range(index.min().year, index.max().year + 1))), tz=index.tz)
+    frame["holiday"] = index.normalize().isin(days).astype(float)
     if resolution == "hourly":
         hour_of_day = index.hour.to_numpy() + index.minute.to_numpy() / 60
         hour_of_week = index.day_of_week.to_numpy() * 24 + hour_of_day
