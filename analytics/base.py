@@ -75,3 +75,6 @@ class Worker(ABC):
     def status(self) -> dict[str, Any]:
         """What the status endpoint shows about this worker."""
         return {}
+
+    def close(self) -> None:  # noqa: B027 - optional hook for workers that hold resources
+        """Release what the worker started (schedulers)."""

@@ -46,8 +46,17 @@ class DataClock:
         return moment + timedelta(seconds=(time.monotonic() - wall) * self.scale)
 
     def now(self) -> datetime:
+        """Event time: what timers (grace periods, debounces) are measured against, so that a burst of
+        queued events is judged by when they happened, not by when they were processed."""
         with self._lock:
             return self._current()
+
+    def calendar_now(self) -> datetime:
+        """The moment that decides "today" and where forecasts start. In real time (scale 1) the wall
+        clock, as events may be sparse or back-filled from long ago; in an accelerated simulation
+        only the events tell what time it is."""
+        current = self.now()
+        return max(current, datetime.now(UTC)) if self.scale == 1 else current
 
     def wall_seconds_until(self, moment: datetime) -> float:
         return max(0.0, (moment - self.now()).total_seconds() / self.scale)

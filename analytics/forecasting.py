@@ -226,10 +226,15 @@ def var_forecast(frame: pd.DataFrame, *, folds: int = 3, maxlags: int = 14) -> d
     return out
 
 
-def demand_series(sessions: pd.DataFrame, resolution: Resolution, by: str = "station") -> pd.DataFrame:
-    """Sessions started per hour or day, one column per station (or area), gaps filled with 0."""
+def demand_series(sessions: pd.DataFrame, resolution: Resolution, by: str = "station",
+                  until: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Sessions started per hour or day, one column per station (or area), gaps filled with 0.
+
+    ``until``: the last complete period to include (quiet periods at the end are zeros, not gaps).
+    """
     frequency = "h" if resolution == "hourly" else "D"
     counts = sessions.assign(period=sessions["start"].dt.floor(frequency)).groupby(["period", by]).size()
     table = counts.unstack(by, fill_value=0).sort_index()
-    full = pd.date_range(table.index.min(), table.index.max(), freq=frequency)
+    last = max(table.index.max(), until.floor(frequency)) if until is not None else table.index.max()
+    full = pd.date_range(table.index.min(), last, freq=frequency)
     return table.reindex(full, fill_value=0).astype(float)

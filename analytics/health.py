@@ -10,7 +10,6 @@ bay sensor that went silent (``sensorSilent``). Each alert closes when the cause
 
 from __future__ import annotations
 
-import bisect
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,7 +22,7 @@ from pydantic import BaseModel, Field
 from . import findings
 from .base import Context, Worker
 from .clock import parse
-from .reliability import UNRELIABLE, Summary, combined, summarise
+from .reliability import UNRELIABLE, Summary, combined, insert, summarise
 
 log = logging.getLogger(__name__)
 RAPID_KW = 50.0
@@ -53,13 +52,7 @@ class Charger:
     timeline: list[tuple[datetime, str]] = field(default_factory=list)
 
     def add(self, moment: datetime, status: str) -> bool:
-        """Insert an observation in event-time order; False if it changes nothing."""
-        index = bisect.bisect_right(self.timeline, (moment, "\uffff"))
-        before = self.timeline[index - 1][1] if index else None
-        if before == status or (index and self.timeline[index - 1][0] == moment):
-            return False
-        self.timeline.insert(index, (moment, status))
-        return True
+        return insert(self.timeline, moment, status)
 
 
 def _value(entity: dict[str, Any], name: str) -> Any:
@@ -198,7 +191,7 @@ class HealthWorker(Worker):
             self._dirty |= set(self.chargers)
         if not self._dirty:
             return
-        now = self.ctx.clock.now()
+        now = self.ctx.clock.calendar_now()
         day = now.replace(hour=0, minute=0, second=0, microsecond=0)
         month = _month_start(now)
         entities: list[dict[str, Any]] = []

@@ -10,6 +10,7 @@ reliable time per incident.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,6 +49,16 @@ class Summary:
     @property
     def mtbf_hours(self) -> float | None:
         return None if not self.incidents else round(self.reliable_hours / len(self.incidents), 3)
+
+
+def insert(timeline: list[tuple[datetime, str]], moment: datetime, status: str) -> bool:
+    """Put an observation in its event-time place (late ones too); False if it changes nothing."""
+    index = bisect.bisect_right(timeline, (moment, "\uffff"))
+    before = timeline[index - 1] if index else None
+    if before is not None and (before[1] == status or before[0] == moment):
+        return False
+    timeline.insert(index, (moment, status))
+    return True
 
 
 def segments(timeline: Timeline, start: datetime, end: datetime) -> list[tuple[datetime, datetime, str]]:

@@ -38,7 +38,7 @@ CHECK_SECONDS = 60.0
 
 
 WORKERS = {"health": "analytics.health:HealthWorker", "violations": "analytics.violations:ViolationsWorker",
-           "energy": "analytics.energy:EnergyWorker"}
+           "energy": "analytics.energy:EnergyWorker", "demand": "analytics.demand:DemandWorker"}
 
 
 def worker_class(name: str) -> type[Worker]:
@@ -112,6 +112,7 @@ class AnalyticsService:
     def stop(self) -> None:
         self._stop.set()
         for worker in self.workers:
+            worker.close()
             worker.ctx.timers.stop()
 
     def status(self) -> dict[str, Any]:

@@ -1,10 +1,11 @@
 """Asynchronous notification delivery: a write never waits on a receiver.
 
-Each subscription has a pending set keyed by entity id (a newer change of an entity replaces
-the older one waiting with it), at most one delivery in flight (so a receiver sees changes in
-order), throttling as a minimum gap between deliveries, and retry with exponential backoff while
-a receiver is down: the pending set is kept, so the receiver gets the latest state when it
-returns. Periodic (``timeInterval``) subscriptions are driven from the same scheduler.
+Each subscription has a queue of pending changes and at most one delivery in flight, so a
+receiver sees every change, in order (a notification never carries the same entity twice; the
+next one does). With ``throttling`` (at most one notification per period) the changes of an
+entity waiting together are coalesced to the latest. A receiver that is down is retried with
+exponential backoff, its queue kept. Periodic (``timeInterval``) subscriptions are driven from
+the same scheduler.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,7 +38,7 @@ class _Lane:
     """Delivery state of one subscription."""
 
     sub: CompiledSubscription
-    pending: OrderedDict[str, dict[str, Any]] = field(default_factory=OrderedDict)
+    pending: deque[dict[str, Any]] = field(default_factory=deque)
     in_flight: bool = False
     not_before: float = 0.0
     failures: int = 0
@@ -85,9 +86,10 @@ class Notifier:
             lane = self._lanes.get((sub.tenant, sub.id))
             if lane is None:
                 return
-            for entity in entities:
-                lane.pending.pop(entity["id"], None)
-                lane.pending[entity["id"]] = entity
+            if sub.throttling:
+                replaced = {entity["id"] for entity in entities}
+                lane.pending = deque(e for e in lane.pending if e["id"] not in replaced)
+            lane.pending.extend(entities)
             self._cond.notify()
 
     def backlog(self) -> int:
@@ -127,9 +129,12 @@ class Notifier:
             if now < lane.not_before:
                 wake = min(wake, lane.not_before - now)
                 continue
-            batch = list(lane.pending.values())[:MAX_ENTITIES_PER_NOTIFICATION]
-            for entity in batch:
-                del lane.pending[entity["id"]]
+            batch: list[dict[str, Any]] = []
+            ids: set[str] = set()
+            while lane.pending and len(batch) < MAX_ENTITIES_PER_NOTIFICATION and lane.pending[0]["id"] not in ids:
+                entity = lane.pending.popleft()
+                ids.add(entity["id"])
+                batch.append(entity)
             lane.in_flight = True
             self._pool.submit(self._deliver, lane, batch)
         return max(wake, 0.001)
@@ -175,10 +180,7 @@ class Notifier:
             else:
                 lane.failures += 1
                 lane.not_before = now + min(_BACKOFF_START * 2 ** (lane.failures - 1), _BACKOFF_MAX)
-                for entity in reversed(batch):  # keep newer pending versions, restore older order
-                    if entity["id"] not in lane.pending:
-                        lane.pending[entity["id"]] = entity
-                        lane.pending.move_to_end(entity["id"], last=False)
+                lane.pending.extendleft(reversed(batch))  # back in front, in their order
             self._cond.notify()
         if self._on_outcome:
             self._on_outcome(sub.tenant, sub.id, ok, stamp)

@@ -143,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     ocpi.set_defaults(run=_cmd_agent_ocpi)
 
     analytics = commands.add_parser("analytics", help="run the analytics workers (default: all)")
-    analytics.add_argument("--worker", action="append", choices=("health", "violations", "energy"),
+    analytics.add_argument("--worker", action="append", choices=("health", "violations", "energy", "demand"),
                            help="run only this worker (repeatable)")
     analytics.set_defaults(run=_cmd_analytics)
 

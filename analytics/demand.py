@@ -1,0 +1,194 @@
+"""Demand & forecast: hourly utilisation now, and what demand will be.
+
+Utilisation, per station and per operator (the town's areas), for the current day: the share of
+charger time spent charging in each hour (from the EVSE status timelines) and the sessions started
+in each hour; written as KeyPerformanceIndicators whose value is the 24-hour profile.
+
+Forecasts, retrained on a schedule (APScheduler): sessions started per station, next 48 hours
+hourly and next 8 weeks daily (autoregression with seasonality or the seasonal-naive baseline,
+whichever back-tests better), and a VAR across operators for the daily horizon. Each forecast is a
+``DemandForecast`` entity (project type) with validFrom/validTo, the values and their 90 %
+interval, the chosen model and the back-test scores next to the baseline's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from citiesincharge import ids
+
+from . import findings
+from .base import Context, Worker
+from .clock import iso, parse
+from .forecasting import SEASON, Forecast, demand_series, forecast, var_forecast
+from .reliability import insert
+
+log = logging.getLogger(__name__)
+MIN_HOURS = 3 * SEASON["hourly"]  # three weeks before an hourly model is worth fitting
+MIN_DAYS = 11 * 7
+
+
+def _value(entity: dict[str, Any], name: str) -> Any:
+    attribute = entity.get(name)
+    return attribute.get("value", attribute.get("object")) if isinstance(attribute, dict) else attribute
+
+
+class DemandWorker(Worker):
+    name = "demand"
+
+    def __init__(self, context: Context) -> None:
+        super().__init__(context)
+        self.sessions: dict[str, tuple[datetime, str, str]] = {}  # id -> (start, station, operator)
+        self.timelines: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+        self.evse_station: dict[str, tuple[str, str]] = {}  # EVSE -> (station, operator)
+        self.forecasts_written = 0
+        self._dirty = False
+        minutes = context.settings.demand_retrain_minutes
+        self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
+        # retraining runs on the worker's own thread: the job only queues it there
+        self.scheduler.add_job(lambda: context.timers.dispatch(self.retrain), "interval", minutes=minutes,
+                               id="retrain")
+
+    # -- inputs ------------------------------------------------------------------------------
+    def backfill(self) -> None:
+        client = self.ctx.client
+        for entity in client.query_entities(type="ChargingSession",
+                                            attrs=["startDateTime", "refEVChargingStation", "dataProvider"]):
+            self.handle(entity)
+        for entity in client.query_entities(type="EVSE", attrs=["status", "dataProvider", "refEVChargingStation"]):
+            self.handle(entity)
+        log.info("demand: back-filled %d sessions, %d chargers", len(self.sessions), len(self.evse_station))
+        self.ctx.timers.dispatch(self.retrain)
+        if not self.scheduler.running:
+            self.scheduler.start()
+
+    def handle(self, entity: dict[str, Any]) -> None:
+        station = str(_value(entity, "refEVChargingStation") or "")
+        operator = str(_value(entity, "dataProvider") or "")
+        if entity["type"] == "ChargingSession":
+            start = _value(entity, "startDateTime")
+            if start:
+                moment = parse(str(start))
+                self.sessions[entity["id"]] = (moment, station, operator)
+                self.ctx.clock.observe(moment)
+                self._dirty = True
+        elif entity["type"] == "EVSE":
+            status = entity.get("status")
+            if station:
+                self.evse_station[entity["id"]] = (station, operator)
+            if isinstance(status, dict) and "observedAt" in status:
+                moment = parse(status["observedAt"])
+                if insert(self.timelines[entity["id"]], moment, str(status["value"])):
+                    self.ctx.clock.observe(moment)
+                    self._dirty = True
+
+    # -- utilisation -------------------------------------------------------------------------
+    def tick(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        now = self.ctx.clock.calendar_now()
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        busy: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0] * 24)
+        known: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0] * 24)
+        for evse, timeline in self.timelines.items():
+            station, operator = self.evse_station.get(evse, ("", ""))
+            for index, (since, status) in enumerate(timeline):
+                until = timeline[index + 1][0] if index + 1 < len(timeline) else now
+                low, high = max(since, day), min(until, now)
+                hour = low
+                while hour < high:
+                    edge = min(high, hour.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
+                    seconds = (edge - hour).total_seconds()
+                    for scope in (("station", station), ("operator", operator)):
+                        if scope[1] and status not in ("UNKNOWN", "REMOVED", "PLANNED"):
+                            known[scope][hour.hour] += seconds
+                            if status == "CHARGING":
+                                busy[scope][hour.hour] += seconds
+                    hour = edge
+        started: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * 24)
+        for start, station, operator in self.sessions.values():
+            if day <= start < day + timedelta(days=1):
+                for scope in (("station", station), ("operator", operator)):
+                    if scope[1]:
+                        started[scope][start.hour] += 1
+        entities = []
+        for scope in sorted(set(known) | set(started)):
+            shares = [round(b / k, 4) if k else None for b, k in zip(busy[scope], known[scope], strict=True)]
+            entities.append(self._profile("hourlyUtilisation", scope, day, shares, "share of charger time charging"))
+            entities.append(self._profile("hourlySessions", scope, day, started[scope], "sessions started"))
+        self.ctx.write(entities)
+
+    def _profile(self, name: str, scope: tuple[str, str], day: datetime, values: list[Any],
+                 what: str) -> dict[str, Any]:
+        kind, target = scope
+        scope_id = target.removeprefix("urn:ngsi-ld:") if kind == "station" else f"Organization:{target}"
+        refs = {"refEVChargingStation": target} if kind == "station" else None
+        return findings.kpi(name, scope_id, day.strftime("%Y-%m-%d"), values, start=day, end=day + timedelta(days=1),
+                            frequency="hourly", refs=refs, organization=None if kind == "station" else target,
+                            description=f"{what}, per hour of the day (index 0 = 00:00-01:00 UTC)",
+                            aggregated=[{"entityType": "EVSE", "attrs": ["status"]}])
+
+    # -- forecasts ---------------------------------------------------------------------------
+    def retrain(self) -> None:
+        if not self.sessions:
+            return
+        frame = pd.DataFrame([{"start": pd.Timestamp(start), "station": station, "area": operator}
+                              for start, station, operator in self.sessions.values() if station])
+        now = pd.Timestamp(self.ctx.clock.calendar_now())
+        hour, day = now.floor("h"), now.floor("D")
+        entities: list[dict[str, Any]] = []  # whole periods only: the current hour and day are not over
+        hourly = demand_series(frame[frame["start"] < hour], "hourly", until=hour - pd.Timedelta(hours=1))
+        daily = demand_series(frame[frame["start"] < day], "daily", until=day - pd.Timedelta(days=1))
+        for station in hourly.columns:
+            if len(hourly) >= MIN_HOURS:
+                entities.append(self._entity(forecast(hourly[station], "hourly", name=station), station))
+            if len(daily) >= MIN_DAYS:
+                entities.append(self._entity(forecast(daily[station], "daily", name=station), station))
+        areas = demand_series(frame[frame["start"] < day], "daily", by="area", until=day - pd.Timedelta(days=1))
+        if areas.shape[1] >= 2 and len(areas) >= MIN_DAYS:
+            for area, result in var_forecast(areas).items():
+                entities.append(self._entity(result, f"urn:ngsi-ld:Organization:{area}", area=True))
+        if not entities:
+            log.info("demand: %d hours of history, %d needed before forecasting", len(hourly), MIN_HOURS)
+            return
+        self.forecasts_written += len(entities)
+        self.ctx.write(entities)
+        log.info("demand: %d forecasts written", len(entities))
+
+    def _entity(self, result: Forecast, subject: str, *, area: bool = False) -> dict[str, Any]:
+        step = timedelta(hours=1) if result.resolution == "hourly" else timedelta(days=1)
+        start = result.index[0].to_pydatetime()
+        entity: dict[str, Any] = {
+            "id": ids.entity_id("DemandForecast", "cic", subject.removeprefix(ids.PREFIX), result.resolution,
+                                result.model),
+            "type": "DemandForecast",
+            "measure": {"type": "Property", "value": "sessionsStarted"},
+            "resolution": {"type": "Property", "value": "PT1H" if result.resolution == "hourly" else "P1D"},
+            "validFrom": {"type": "Property", "value": iso(start)},
+            "validTo": {"type": "Property", "value": iso(start + step * len(result.mean))},
+            "forecastValues": {"type": "Property", "value": result.mean},
+            "lowerBound": {"type": "Property", "value": result.lower},
+            "upperBound": {"type": "Property", "value": result.upper},
+            "intervalLevel": {"type": "Property", "value": 0.9},
+            "model": {"type": "Property", "value": result.model},
+            "backtest": {"type": "Property", "value": {name: vars(score) for name, score in result.scores.items()}},
+            "dateIssued": {"type": "Property", "value": iso(self.ctx.clock.now())},
+        }
+        relation = "refOrganization" if area else "refEVChargingStation"
+        entity[relation] = {"type": "Relationship", "object": subject}
+        return entity
+
+    def close(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def status(self) -> dict[str, Any]:
+        return {"sessions": len(self.sessions), "chargers": len(self.timelines),
+                "forecastsWritten": self.forecasts_written}
