@@ -32,9 +32,14 @@ class Context:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def write(self, entities: list[dict[str, Any]]) -> None:
-        """Upsert findings; a later version of the same entity replaces one still waiting."""
+        """Upsert findings; a later version of the same entity replaces one still waiting.
+
+        A KPI without a value (no incident yet, so no MTTR) is not written: no figure beats a made-up one.
+        """
         with self._lock:
             for entity in entities:
+                if entity.get("type") == "KeyPerformanceIndicator" and entity["kpiValue"].get("value") is None:
+                    continue
                 self._pending[entity["id"]] = entity
             batch = list(self._pending.values())
             self._pending.clear()

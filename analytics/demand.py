@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -28,6 +29,7 @@ from .base import Context, Worker
 from .clock import iso, parse
 from .forecasting import SEASON, Forecast, demand_series, forecast, var_forecast
 from .reliability import insert
+from .sessions_csv import load_driver
 
 log = logging.getLogger(__name__)
 MIN_HOURS = 3 * SEASON["hourly"]  # three weeks before an hourly model is worth fitting
@@ -48,8 +50,11 @@ class DemandWorker(Worker):
         self.timelines: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
         self.evse_station: dict[str, tuple[str, str]] = {}  # EVSE -> (station, operator)
         self.forecasts_written = 0
+        self._sessions_at_last_try = 0
         self._dirty = False
         minutes = context.settings.demand_retrain_minutes
+        driver = context.settings.demand_driver_file
+        self.driver = load_driver(Path(driver)) if driver else None  # e.g. new EV registrations per month
         self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
         # retraining runs on the worker's own thread: the job only queues it there
         self.scheduler.add_job(lambda: context.timers.dispatch(self.retrain), "interval", minutes=minutes,
@@ -90,6 +95,9 @@ class DemandWorker(Worker):
 
     # -- utilisation -------------------------------------------------------------------------
     def tick(self) -> None:
+        if not self.forecasts_written and len(self.sessions) > self._sessions_at_last_try * 1.2 + 10:
+            self._sessions_at_last_try = len(self.sessions)
+            self.retrain()  # history arrived after the start (first sync): forecast as soon as it suffices
         if not self._dirty:
             return
         self._dirty = False
@@ -148,9 +156,11 @@ class DemandWorker(Worker):
         daily = demand_series(frame[frame["start"] < day], "daily", until=day - pd.Timedelta(days=1))
         for station in hourly.columns:
             if len(hourly) >= MIN_HOURS:
-                entities.append(self._entity(forecast(hourly[station], "hourly", name=station), station))
+                entities.append(self._entity(forecast(hourly[station], "hourly", name=station, exog=self.driver),
+                                             station))
             if len(daily) >= MIN_DAYS:
-                entities.append(self._entity(forecast(daily[station], "daily", name=station), station))
+                entities.append(self._entity(forecast(daily[station], "daily", name=station, exog=self.driver),
+                                             station))
         areas = demand_series(frame[frame["start"] < day], "daily", by="area", until=day - pd.Timedelta(days=1))
         if areas.shape[1] >= 2 and len(areas) >= MIN_DAYS:
             for area, result in var_forecast(areas).items():

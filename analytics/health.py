@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from . import findings
 from .base import Context, Worker
-from .clock import parse
+from .clock import iso, parse
 from .reliability import UNRELIABLE, Summary, combined, insert, summarise
 
 log = logging.getLogger(__name__)
@@ -197,10 +197,22 @@ class HealthWorker(Worker):
         entities: list[dict[str, Any]] = []
         for charger_id in sorted(self._dirty):
             charger = self.chargers[charger_id]
+            refs = {"refEVSE": charger.id}
             entities.append(self._kpi("reliability", charger.id, day, now, summarise(charger.timeline, day, now),
-                                      "daily", charger.operator, {"refEVSE": charger.id}))
-        operators = {c.operator for c in (self.chargers[i] for i in self._dirty)}
-        entities += self._operator_kpis(operators, day, month, now)
+                                      "daily", charger.operator, refs))
+            monthly = summarise(charger.timeline, month, now)
+            entities.append(self._kpi("reliability", charger.id, month, now, monthly, "monthly", charger.operator,
+                                      refs))
+            entities.append(self._kpi("incidentLog", charger.id, month, now, monthly, "monthly", charger.operator,
+                                      refs))
+        dirty = [self.chargers[i] for i in self._dirty]
+        for station in sorted({c.station for c in dirty if c.station}):
+            mine = [c for c in self.chargers.values() if c.station == station]
+            for start, frequency in ((day, "daily"), (month, "monthly")):
+                summary = combined([summarise(c.timeline, start, now) for c in mine])
+                entities.append(self._kpi("reliability", station, start, now, summary, frequency, mine[0].operator,
+                                          {"refEVChargingStation": station}))
+        entities += self._operator_kpis({c.operator for c in dirty}, day, month, now)
         self._dirty.clear()
         self.ctx.write(entities)
 
@@ -210,7 +222,8 @@ class HealthWorker(Worker):
         for operator in sorted(o for o in operators if o):
             mine = [c for c in self.chargers.values() if c.operator == operator]
             rapid = [c for c in mine if (c.power_kw or 0) >= RAPID_KW]
-            for start, frequency in ((day, "daily"), (month, "monthly")):
+            year = month.replace(month=1)
+            for start, frequency in ((day, "daily"), (month, "monthly"), (year, "yearly")):
                 everything = combined([summarise(c.timeline, start, now) for c in mine])
                 scope = f"Organization:{operator}"
                 entities.append(self._kpi("reliability", scope, start, now, everything, frequency, operator))
@@ -247,12 +260,16 @@ class HealthWorker(Worker):
 
     def _kpi(self, name: str, scope: str, start: datetime, now: datetime, summary: Summary, frequency: str,
              operator: str | None, refs: dict[str, str] | None = None) -> dict[str, Any]:
-        values = {"reliability": (summary.reliability, "P1"), "rapidReliability": (summary.reliability, "P1"),
-                  "mttrHours": (summary.mttr_hours, "HUR"), "mtbfHours": (summary.mtbf_hours, "HUR"),
-                  "incidents": (len(summary.incidents), None)}
+        log_ = [{"start": iso(i.start), "end": iso(i.end) if i.end else None, "hours": round(i.hours(now), 3),
+                 "status": i.status} for i in summary.incidents]
+        values: dict[str, tuple[Any, str | None]] = {
+            "reliability": (summary.reliability, "P1"), "rapidReliability": (summary.reliability, "P1"),
+            "mttrHours": (summary.mttr_hours, "HUR"), "mtbfHours": (summary.mtbf_hours, "HUR"),
+            "incidents": (len(summary.incidents), None), "incidentLog": (log_, None)}
         value, unit = values[name]
-        period = start.strftime("%Y-%m-%d" if frequency == "daily" else "%Y-%m")
-        end = start + timedelta(days=1) if frequency == "daily" else _next_month(start)
+        period = start.strftime({"daily": "%Y-%m-%d", "monthly": "%Y-%m", "yearly": "%Y"}[frequency])
+        end = {"daily": start + timedelta(days=1), "monthly": _next_month(start),
+               "yearly": start.replace(year=start.year + 1)}[frequency]
         entity = findings.kpi(name, scope.removeprefix("urn:ngsi-ld:"), period, value, start=start, end=end,
                               frequency=frequency, organization=operator, unit=unit, refs=refs,
                               description=f"{name} of {scope} ({frequency}, UK PCPR 2023 counting)",

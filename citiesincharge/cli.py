@@ -48,7 +48,7 @@ def _cmd_simulate_cpo(args: argparse.Namespace) -> int:
     settings = _settings(args, simulator_port=args.port)
     logs.configure(settings.log_level)
     importlib.import_module("agents.ocpi.simulator.server").serve(settings, seed=args.seed, speed=args.speed,
-                                                                  town=args.town)
+                                                                  town=args.town, history_days=args.history_days)
     return 0
 
 
@@ -123,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     cpo.add_argument("--seed", type=int, default=42, help="random seed: same seed, same history")
     cpo.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (0: frozen)")
     cpo.add_argument("--town", choices=("default", "bench"), default="default", help="network to simulate")
+    cpo.add_argument("--history-days", type=float, default=0, help="days of simulated past already played at start")
     cpo.set_defaults(run=_cmd_simulate_cpo)
 
     parking_sim = simulate.add_parser("parking", help="simulated bay sensors publishing over MQTT")

@@ -77,6 +77,9 @@ def _stop_on_sigterm(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt  # unwind through run()'s finally so the child processes stop too
 
 
+DEMO_HISTORY_DAYS = 21
+
+
 def _listening(url: str) -> bool:
     """Whether an MQTT broker answers a CONNECT there (a bare TCP probe makes brokers log errors)."""
     where = urlparse(url)
@@ -102,7 +105,7 @@ def run(settings: Settings) -> int:
            "CIC_OCPI_AGENT_PORT": str(settings.ocpi_agent_port),
            "CIC_PARKING_AGENT_PORT": str(settings.parking_agent_port),
            "CIC_MQTT_URL": settings.mqtt_url, "CIC_MQTT_PROTOCOL": settings.mqtt_protocol,
-           "CIC_ANALYTICS_PORT": str(settings.analytics_port),
+           "CIC_ANALYTICS_PORT": str(settings.analytics_port), "CIC_DEMAND_RETRAIN_MINUTES": "10",
            # the simulators run at 60x: their timestamps run ahead of the wall clock
            "CIC_PARKING_MAX_CLOCK_SKEW": "0", "CIC_ANALYTICS_TIME_SCALE": "60"}
     children = _Children(env)
@@ -117,7 +120,9 @@ def run(settings: Settings) -> int:
             mqtt_note = f"{settings.mqtt_url} ({'Mosquitto' if protocol == '5' else 'embedded amqtt, MQTT 3.1.1'})"
         children.start("broker", ["broker", "--host", "127.0.0.1", "--port", str(settings.broker_port),
                                   "--data-dir", str(settings.data_dir)], _answers(base + "/version"))
-        children.start("CPO simulator", ["simulate", "cpo"], _answers(simulator + "/admin/cpoA/summary"))
+        # three weeks of simulated past, so that the forecasts have history from the start
+        children.start("CPO simulator", ["simulate", "cpo", "--history-days", str(DEMO_HISTORY_DAYS)],
+                       _answers(simulator + "/admin/cpoA/summary"))
         children.start("OCPI agent", ["agent", "ocpi"], _answers(ocpi_status + "/health"))
         children.start("parking agent", ["agent", "parking"], _answers(parking_status + "/status"))
         children.start("bay sensor simulator", ["simulate", "parking"], lambda: True)
@@ -125,14 +130,15 @@ def run(settings: Settings) -> int:
         context = ldcontext.project_context_url(base)
         link = f"Link: <{context}>; rel=\"http://www.w3.org/ns/json-ld#context\""
         print(f"""
-CitiesInCharge demo is up (data in {settings.data_dir}/). Simulated time runs 60x real time.
+CitiesInCharge demo is up (data in {settings.data_dir}/). Simulated time runs 60x real time,
+after {DEMO_HISTORY_DAYS} simulated days of history (the first OCPI sync takes a minute to bring them in).
   NGSI-LD broker     : {base}/ngsi-ld/v1   (version: {base}/version, metrics: {base}/metrics)
   project @context   : {context}
   simulated CPOs     : {simulator}/ocpi/cpoA/versions (2.2.1), cpoB (2.1.1), cpoC (2.2.1, flaky)
   MQTT               : {mqtt_note}, bay sensors of three vendors
   OCPI agent status  : {ocpi_status}/status     (metrics: {ocpi_status}/metrics)
   parking agent      : {parking_status}/status  (metrics: {parking_status}/metrics)
-  analytics workers  : {analytics_status}/status (health & SLA, blocked bays, energy & revenue)
+  analytics workers  : {analytics_status}/status (health & SLA, blocked bays, energy & revenue, demand)
 
 Try:
   curl -s '{base}/ngsi-ld/v1/entities?type=EVChargingStation&count=true&limit=3&options=keyValues' -H '{link}'

@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     violations_max_stay_minutes: float = Field(240, gt=0, description="longest stay in a charging bay (overstay)")
     violations_sites: Path | None = Field(
         None, description="YAML of per-site overrides: {site id: {grace_minutes, max_stay_minutes}}")
+    demand_driver_file: Path | None = Field(
+        None, description="CSV (date, value) of an extra demand driver, e.g. new EV registrations per month")
     demand_retrain_minutes: float = Field(360, gt=0, description="how often demand forecasts are retrained")
     sla_file: Path | None = Field(None, description="YAML of SLA thresholds (default and per operator)")
 

@@ -172,17 +172,22 @@ class BaySimulator:
         return count
 
 
-def charger_truth(simulator_url: str) -> Callable[[], dict[str, str]]:
-    """EVSE statuses straight from the simulated CPOs (the physical truth, not the broker's view)."""
-    http = requests.Session()
+class ChargerTruth:
+    """EVSE statuses and the simulated time, straight from the simulated CPOs (the physical truth,
+    not the broker's view): the bays then share the chargers' clock."""
 
-    def read() -> dict[str, str]:
+    def __init__(self, simulator_url: str) -> None:
+        self.url = simulator_url
+        self.http = requests.Session()
+        self.now: datetime | None = None
+
+    def __call__(self) -> dict[str, str]:
         statuses: dict[str, str] = {}
         for cpo in ("cpoA", "cpoB", "cpoC"):
-            summary = http.get(f"{simulator_url}/admin/{cpo}/summary", timeout=2).json()
+            summary = self.http.get(f"{self.url}/admin/{cpo}/summary", timeout=2).json()
             statuses.update({f"urn:ngsi-ld:EVSE:{cpo}:{uid}": s for uid, s in summary["evses"].items()})
+            self.now = datetime.fromisoformat(summary["now"])
         return statuses
-    return read
 
 
 def main(settings: Settings, *, seed: int, speed: float) -> int:
@@ -192,13 +197,14 @@ def main(settings: Settings, *, seed: int, speed: float) -> int:
     def publish(topic: str, payload: bytes) -> None:
         client.publish(topic, payload, qos=1)
 
-    simulator = BaySimulator(registry, seed=seed, evse_status=charger_truth(settings.simulator_url), publish=publish)
+    truth = ChargerTruth(settings.simulator_url)
+    simulator = BaySimulator(registry, seed=seed, evse_status=truth, publish=publish)
     start, began = datetime.now(UTC), time.monotonic()
     log.info("simulating %d bay sensors on %s at %gx", len(registry.bays), settings.mqtt_url, speed)
     try:
         while True:
-            now = start + timedelta(seconds=(time.monotonic() - began) * speed)
-            simulator.step(now)
+            own = start + timedelta(seconds=(time.monotonic() - began) * speed)
+            simulator.step(truth.now or own)  # the CPO simulator's clock when it runs, else our own
             time.sleep(0.5)
     except KeyboardInterrupt:
         return 0

@@ -192,7 +192,8 @@ def create_app(world: World) -> FastAPI:
         with world.lock:
             world.advance()
             evses = {e.uid: e.status for loc in op.locations for e in loc.evses}
-            return {"version": op.spec.version, "locations": [loc.id for loc in op.locations], "evses": evses,
+            return {"version": op.spec.version, "now": render.ts(world.now()),
+                    "locations": [loc.id for loc in op.locations], "evses": evses,
                     "sessions": len(op.sessions), "cdrs": len(op.cdrs)}
 
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from importlib import resources
 
 import uvicorn
@@ -21,8 +22,9 @@ def demo_tokens() -> dict[str, str]:
     return {name: folder.joinpath(f"{name}.token").read_text("utf-8").strip() for name in ("cpoA", "cpoB", "cpoC")}
 
 
-def serve(settings: Settings, *, seed: int, speed: float, town: str, host: str = "127.0.0.1") -> None:
-    world = World(TOWNS[town](demo_tokens()), seed=seed, speed=speed)
+def serve(settings: Settings, *, seed: int, speed: float, town: str, history_days: float = 0,
+          host: str = "127.0.0.1") -> None:
+    world = World(TOWNS[town](demo_tokens()), seed=seed, speed=speed, history=timedelta(days=history_days))
     for name, operator in world.operators.items():
         evses = sum(len(loc.evses) for loc in operator.locations)
         log.info("simulated %s: OCPI %s, %d locations, %d EVSEs at http://%s:%d/ocpi/%s/versions", name,

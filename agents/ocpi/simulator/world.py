@@ -308,13 +308,18 @@ class World:
     """All simulated operators and the simulated clock."""
 
     def __init__(self, specs: list[OperatorSpec], *, seed: int = 42, speed: float = 60.0,
-                 start: datetime | None = None) -> None:
-        self.start = (start or datetime.now(UTC)).replace(microsecond=0)
+                 start: datetime | None = None, history: timedelta = timedelta(0)) -> None:
+        """``history``: that much simulated past before ``start`` (now), already played when the
+        world starts, so that sessions, CDRs and faults exist from the first request on."""
+        begin = (start or datetime.now(UTC)).replace(microsecond=0) - history
+        self.start = begin
         self.speed = speed
         self._mono0 = time.monotonic()
-        self._offset = timedelta(0)
+        self._offset = history
         self.lock = threading.RLock()
-        self.operators = {spec.name: Operator(spec, seed, self.start) for spec in specs}
+        self.operators = {spec.name: Operator(spec, seed, begin) for spec in specs}
+        if history:
+            self.advance()
 
     def now(self) -> datetime:
         elapsed = (time.monotonic() - self._mono0) * self.speed

@@ -44,6 +44,10 @@ def test_reliability_kpis_from_history_and_sla_breach(start_analytics: ServiceFa
     wait_until(lambda: kpi(ngsi, "rapidReliability", "Organization%3AcpoT"), timeout=15)
     [network] = kpi(ngsi, "rapidReliability", "Organization%3AcpoT")
     assert network["kpiValue"] == pytest.approx(100 * 50 / 60, abs=0.01) and network["businessTarget"] == ">= 99 %"
+    logs = [k for k in ngsi.query_entities(type="KeyPerformanceIndicator", options="keyValues",
+                                           q='process=="incidentLog"') if "R1" in str(k["id"])]
+    [incident] = logs[0]["kpiValue"]  # the month's downtime incidents, each with start, end, duration, status
+    assert incident["status"] == "OUTOFORDER" and incident["hours"] == pytest.approx(10 / 3600, abs=1e-3)
     [breach] = alerts(ngsi, "slaBreach")
     assert breach["data"]["operator"] == "cpoT" and breach["data"]["status"] == "open"
     assert schema_errors(breach) == []
