@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.broker
 	$(BIN)/python -m bench.ocpi
 	$(BIN)/python -m bench.parking
+	$(BIN)/python -m bench.forecast
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

@@ -57,6 +57,8 @@ class NgsiLdClient:
                  tenant: str | None = None, context_url: str | None = None) -> None:
         self.settings = settings or Settings()
         self.base = (broker_url or self.settings.broker_url).rstrip("/")
+        # Orion-LD leaves the temporal API to Mintaka, elsewhere; the embedded broker serves both
+        self.temporal_base = (self.settings.temporal_url or self.base).rstrip("/") if not broker_url else self.base
         self.tenant = tenant if tenant is not None else self.settings.tenant
         self.context_url = context_url or (
             self.settings.context_url or f"{self.base}/ngsi-ld/contexts/citiesincharge.jsonld")
@@ -92,7 +94,7 @@ class NgsiLdClient:
     def request(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
                 ok: Iterable[int] = (200, 201, 204, 207)) -> requests.Response:
         """One call; non-success statuses become typed errors, connection failures BrokerUnavailable."""
-        url = self.base + path
+        url = (self.temporal_base if path.startswith(f"{_API}/temporal/") else self.base) + path
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         payload = orjson.dumps(json) if json is not None else None  # orjson: ~10x faster on batch bodies
         try:

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
 
     # -- where the context broker is (client side) -------------------------------------------
     broker_url: str = Field("http://127.0.0.1:1026", description="NGSI-LD broker base URL (embedded or Orion-LD)")
+    temporal_url: str | None = Field(
+        None, description="temporal API base URL when another service serves it (Mintaka beside Orion-LD)")
     tenant: str | None = Field(None, description="NGSILD-Tenant to read and write (none = default tenant)")
     token: SecretStr | None = Field(None, description="bearer token sent to the broker")
     token_file: Path | None = Field(None, description="file holding the bearer token (re-read on change)")
