@@ -18,11 +18,11 @@ import time
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client import CollectorRegistry, Counter
 
 from citiesincharge.client import NgsiLdClient
 from citiesincharge.errors import NgsiLdClientError
+from citiesincharge.operations import status_app
 from citiesincharge.secrets import resolve_secret
 from citiesincharge.settings import Settings
 from subscriptions.receiver import Receiver
@@ -120,16 +120,6 @@ class AnalyticsService:
                              "queue": self.receiver.queue_for(w.name).qsize(), **w.status()} for w in self.workers]}
 
     def app(self) -> FastAPI:
-        app = self.receiver.app()
-
-        @app.get("/status")
-        def status() -> dict[str, Any]:
-            return self.status()
-
-        @app.get("/metrics")
-        def metrics() -> Response:
-            return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
-
-        return app
+        return status_app("CitiesInCharge analytics", self.status, self.registry, app=self.receiver.app())
 
 

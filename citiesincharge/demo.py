@@ -77,9 +77,6 @@ def _stop_on_sigterm(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt  # unwind through run()'s finally so the child processes stop too
 
 
-DEMO_HISTORY_DAYS = 21
-
-
 def _listening(url: str) -> bool:
     """Whether an MQTT broker answers a CONNECT there (a bare TCP probe makes brokers log errors)."""
     where = urlparse(url)
@@ -121,7 +118,7 @@ def run(settings: Settings) -> int:
         children.start("broker", ["broker", "--host", "127.0.0.1", "--port", str(settings.broker_port),
                                   "--data-dir", str(settings.data_dir)], _answers(base + "/version"))
         # three weeks of simulated past, so that the forecasts have history from the start
-        children.start("CPO simulator", ["simulate", "cpo", "--history-days", str(DEMO_HISTORY_DAYS)],
+        children.start("CPO simulator", ["simulate", "cpo", "--history-days", str(settings.demo_history_days)],
                        _answers(simulator + "/admin/cpoA/summary"))
         children.start("OCPI agent", ["agent", "ocpi"], _answers(ocpi_status + "/health"))
         children.start("parking agent", ["agent", "parking"], _answers(parking_status + "/status"))
@@ -131,7 +128,7 @@ def run(settings: Settings) -> int:
         link = f"Link: <{context}>; rel=\"http://www.w3.org/ns/json-ld#context\""
         print(f"""
 CitiesInCharge demo is up (data in {settings.data_dir}/). Simulated time runs 60x real time,
-after {DEMO_HISTORY_DAYS} simulated days of history (the first OCPI sync takes a minute to bring them in).
+after {settings.demo_history_days:g} simulated days of history (the first OCPI sync takes a minute to bring them in).
   NGSI-LD broker     : {base}/ngsi-ld/v1   (version: {base}/version, metrics: {base}/metrics)
   project @context   : {context}
   simulated CPOs     : {simulator}/ocpi/cpoA/versions (2.2.1), cpoB (2.1.1), cpoC (2.2.1, flaky)

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     demand_retrain_minutes: float = Field(360, gt=0, description="how often demand forecasts are retrained")
     sla_file: Path | None = Field(None, description="YAML of SLA thresholds (default and per operator)")
 
+    demo_history_days: float = Field(
+        21, ge=0, description="simulated days of history the demo's CPOs start with (for the forecasts)")
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
 
     def effective_context_url(self) -> str:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-import signal
 
-import uvicorn
-
+from citiesincharge.operations import serve, status_app
 from citiesincharge.settings import Settings
 
 from .config import load_operators
-from .service import OcpiAgent, status_app
+from .service import OcpiAgent
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +27,6 @@ def main(settings: Settings, *, once: bool) -> int:
         agent.stop()
         return 0 if ok else 1
     agent.start()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
-    try:
-        uvicorn.run(status_app(agent), host="127.0.0.1", port=settings.ocpi_agent_port, log_level="warning",
-                    access_log=False)
-    finally:
-        agent.stop()
+    serve(status_app("CitiesInCharge OCPI agent", agent.status, agent.registry), settings.ocpi_agent_port,
+          agent.stop)
     return 0

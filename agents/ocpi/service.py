@@ -15,9 +15,7 @@ from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from fastapi import FastAPI
-from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
 
 from citiesincharge.client import NgsiLdClient
 from citiesincharge.settings import Settings
@@ -106,21 +104,3 @@ class OcpiAgent:
                                                    round(self.outbox.oldest_age(), 3),
                                                    "lastError": self.outbox.last_error},
                 "quarantine": {"total": self.quarantine.count(), "recent": self.quarantine.recent(20)}}
-
-
-def status_app(agent: OcpiAgent) -> FastAPI:
-    app = FastAPI(title="CitiesInCharge OCPI agent")
-
-    @app.get("/status")
-    def status() -> dict[str, Any]:
-        return agent.status()
-
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/metrics")
-    def metrics() -> Response:
-        return Response(generate_latest(agent.registry), media_type=CONTENT_TYPE_LATEST)
-
-    return app

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import logging
-import signal
 
-import uvicorn
-
+from citiesincharge.operations import serve, status_app
 from citiesincharge.settings import Settings
 
 from .registry import load_registry
-from .service import ParkingAgent, status_app
+from .service import ParkingAgent
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +21,6 @@ def main(settings: Settings) -> int:
         return 2
     agent = ParkingAgent(settings, registry)
     agent.start()
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
-    try:
-        uvicorn.run(status_app(agent), host="127.0.0.1", port=settings.parking_agent_port, log_level="warning",
-                    access_log=False)
-    finally:
-        agent.stop()
+    serve(status_app("CitiesInCharge parking agent", agent.status, agent.metrics_registry, lambda: agent.connected),
+          settings.parking_agent_port, agent.stop)
     return 0

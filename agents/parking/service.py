@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from fastapi import FastAPI
-from fastapi.responses import Response
 from paho.mqtt.reasoncodes import ReasonCode
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client import CollectorRegistry, Counter
 
 from citiesincharge.client import NgsiLdClient
 from citiesincharge.settings import Settings
@@ -147,21 +145,3 @@ class ParkingAgent:
                 "quarantine": {"total": self.quarantine.count(), "recent": self.quarantine.recent(20)},
                 "lastEventPerSite": {site: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
                                      for site, at in sorted(self.pipeline.last_event.items())}}
-
-
-def status_app(agent: ParkingAgent) -> FastAPI:
-    app = FastAPI(title="CitiesInCharge parking agent")
-
-    @app.get("/status")
-    def status() -> dict[str, Any]:
-        return agent.status()
-
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        return {"status": "ok" if agent.connected else "connecting"}
-
-    @app.get("/metrics")
-    def metrics() -> Response:
-        return Response(generate_latest(agent.metrics_registry), media_type=CONTENT_TYPE_LATEST)
-
-    return app

@@ -30,7 +30,7 @@ def test_demo_runs_the_system_end_to_end(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "CIC_SIMULATOR_PORT": str(free_port()), "CIC_OCPI_AGENT_PORT": str(free_port()),
            "CIC_PARKING_AGENT_PORT": str(free_port()), "CIC_MQTT_URL": f"mqtt://127.0.0.1:{free_port()}",
-           "CIC_ANALYTICS_PORT": str(free_port()),
+           "CIC_ANALYTICS_PORT": str(free_port()), "CIC_DEMO_HISTORY_DAYS": "1",
            "CIC_MQTT_CLIENT_ID": "demo-test", "CIC_LOG_LEVEL": "WARNING"}
     demo = subprocess.Popen([sys.executable, "-m", "citiesincharge.cli", "demo", "--port", str(port),
                              "--data-dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -1,0 +1,46 @@
+"""What every long-running ``cic`` service offers operators: /status, /health, Prometheus /metrics
+on 127.0.0.1, and a clean stop on SIGTERM (the service's own stop runs, so nothing is left half done)."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+
+def status_app(title: str, status: Callable[[], dict[str, Any]], registry: CollectorRegistry,
+               healthy: Callable[[], bool] = lambda: True, app: FastAPI | None = None) -> FastAPI:
+    """A FastAPI app (or ``app``, extended) with the three operations endpoints."""
+    app = app or FastAPI(title=title)
+
+    @app.get("/status")
+    def _status() -> dict[str, Any]:
+        return status()
+
+    @app.get("/health")
+    def _health() -> dict[str, str]:
+        return {"status": "ok" if healthy() else "degraded"}
+
+    @app.get("/metrics")
+    def _metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def serve(app: FastAPI, port: int, stop: Callable[[], None]) -> None:
+    """Serve ``app`` on 127.0.0.1 until SIGTERM or Ctrl-C, then call ``stop``."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    finally:
+        stop()
