@@ -100,6 +100,8 @@ class HealthWorker(Worker):
         for entity in client.query_entities(type="ParkingSpot", attrs=["status"]):
             self.handle(entity)
         self._dirty = set(self.chargers)
+        for charger in self.chargers.values():  # a charger already down when we start gets its deadline too
+            self._watch_repair(charger)
         log.info("health: back-filled %d chargers", len(self.chargers))
 
     def _describe(self, entity: dict[str, Any]) -> Charger:
