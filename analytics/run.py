@@ -15,5 +15,5 @@ log = logging.getLogger(__name__)
 def main(settings: Settings, workers: list[str] | None) -> int:
     service = AnalyticsService(settings, workers or list(WORKERS))
     service.start()
-    serve(service.app(), settings.analytics_port, service.stop)
+    serve(service.app(), settings.analytics_port, service.stop, settings.service_host)
     return 0

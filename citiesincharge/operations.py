@@ -37,10 +37,10 @@ def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
 
 
-def serve(app: FastAPI, port: int, stop: Callable[[], None]) -> None:
-    """Serve ``app`` on 127.0.0.1 until SIGTERM or Ctrl-C, then call ``stop``."""
+def serve(app: FastAPI, port: int, stop: Callable[[], None], host: str = "127.0.0.1") -> None:
+    """Serve ``app`` (127.0.0.1 unless told otherwise) until SIGTERM or Ctrl-C, then call ``stop``."""
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:
         stop()

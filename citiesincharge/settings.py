@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     parking_max_clock_skew: float = Field(
         300, ge=0, description="seconds a sensor time may lie ahead of arrival (0: no check, for accelerated demos)")
 
+    service_host: str = Field(
+        "127.0.0.1", description="bind address of the agents' and workers' HTTP (status, notifications)")
+
     # -- analytics workers -------------------------------------------------------------------
     analytics_port: int = Field(8093, description="notification receiver and worker status port (127.0.0.1)")
     analytics_public_url: str | None = Field(

@@ -28,5 +28,5 @@ def main(settings: Settings, *, once: bool) -> int:
         return 0 if ok else 1
     agent.start()
     serve(status_app("CitiesInCharge OCPI agent", agent.status, agent.registry), settings.ocpi_agent_port,
-          agent.stop)
+          agent.stop, settings.service_host)
     return 0

@@ -22,5 +22,5 @@ def main(settings: Settings) -> int:
     agent = ParkingAgent(settings, registry)
     agent.start()
     serve(status_app("CitiesInCharge parking agent", agent.status, agent.metrics_registry, lambda: agent.connected),
-          settings.parking_agent_port, agent.stop)
+          settings.parking_agent_port, agent.stop, settings.service_host)
     return 0
