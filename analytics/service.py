@@ -56,7 +56,6 @@ class AnalyticsService:
         self.receiver = Receiver(self.secret, self.registry)
         self.handled = Counter("cic_analytics_handled_total", "entities and timers handled", ["worker"],
                                registry=self.registry)
-        self.client = NgsiLdClient(settings)
         public = settings.analytics_public_url or f"http://127.0.0.1:{settings.analytics_port}"
         self.workers: list[Worker] = []
         self.registrars: dict[str, Registrar] = {}
@@ -64,9 +63,10 @@ class AnalyticsService:
         for name in workers:
             inbox = self.receiver.queue_for(name)
             clock = DataClock(settings.analytics_time_scale)
-            context = Context(settings, self.client, clock, Timers(clock, dispatch=inbox.put))  # type: ignore[arg-type]
+            client = NgsiLdClient(settings)  # one HTTP session per worker thread
+            context = Context(settings, client, clock, Timers(clock, dispatch=inbox.put))  # type: ignore[arg-type]
             self.workers.append(worker_class(name)(context))
-            self.registrars[name] = Registrar(self.client, load_specs(name), f"{public}/notify/{name}", self.secret)
+            self.registrars[name] = Registrar(client, load_specs(name), f"{public}/notify/{name}", self.secret)
 
     def start(self) -> None:
         for worker in self.workers:
