@@ -18,7 +18,6 @@ class AgentDb:
     def __init__(self, path: Path | None) -> None:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
         self.conn = sqlite3.connect(":memory:" if path is None else str(path), check_same_thread=False,
                                     isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")

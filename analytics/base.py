@@ -60,6 +60,12 @@ class Context:
         self.write([])
 
 
+def attribute_value(entity: dict[str, Any], name: str) -> Any:
+    """An attribute's value (Property) or object (Relationship) in a notified entity, else None."""
+    attribute = entity.get(name)
+    return attribute.get("value", attribute.get("object")) if isinstance(attribute, dict) else attribute
+
+
 class Worker(ABC):
     name: str
 

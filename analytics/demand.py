@@ -25,7 +25,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from citiesincharge import ids
 
 from . import findings
-from .base import Context, Worker
+from .base import Context, Worker, attribute_value
 from .clock import iso, parse
 from .forecasting import SEASON, Forecast, demand_series, forecast, var_forecast
 from .reliability import insert
@@ -35,10 +35,6 @@ log = logging.getLogger(__name__)
 MIN_HOURS = 3 * SEASON["hourly"]  # three weeks before an hourly model is worth fitting
 MIN_DAYS = 11 * 7
 
-
-def _value(entity: dict[str, Any], name: str) -> Any:
-    attribute = entity.get(name)
-    return attribute.get("value", attribute.get("object")) if isinstance(attribute, dict) else attribute
 
 
 class DemandWorker(Worker):
@@ -74,10 +70,10 @@ class DemandWorker(Worker):
             self.scheduler.start()
 
     def handle(self, entity: dict[str, Any]) -> None:
-        station = str(_value(entity, "refEVChargingStation") or "")
-        operator = str(_value(entity, "dataProvider") or "")
+        station = str(attribute_value(entity, "refEVChargingStation") or "")
+        operator = str(attribute_value(entity, "dataProvider") or "")
         if entity["type"] == "ChargingSession":
-            start = _value(entity, "startDateTime")
+            start = attribute_value(entity, "startDateTime")
             if start:
                 moment = parse(str(start))
                 self.sessions[entity["id"]] = (moment, station, operator)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import findings
-from .base import Context, Worker
+from .base import Context, Worker, attribute_value
 from .clock import parse
 
 log = logging.getLogger(__name__)
@@ -42,19 +42,17 @@ class Cdr:
         return self.start, self.start + timedelta(hours=charging), self.kwh / charging
 
 
-def _value(entity: dict[str, Any], name: str) -> Any:
-    attribute = entity.get(name)
-    return attribute.get("value", attribute.get("object")) if isinstance(attribute, dict) else attribute
-
 
 def parse_cdr(entity: dict[str, Any]) -> Cdr | None:
+    def get(name: str) -> Any:
+        return attribute_value(entity, name)
+
     try:
-        incl = _value(entity, "totalCostInclVat")
-        return Cdr(entity["id"], str(_value(entity, "dataProvider")), str(_value(entity, "refEVChargingStation")),
-                   parse(str(_value(entity, "startDateTime"))), parse(str(_value(entity, "endDateTime"))),
-                   float(_value(entity, "energyDelivered")), float(_value(entity, "totalCostExclVat")),
-                   float(incl) if incl is not None else None, str(_value(entity, "currency")),
-                   float(_value(entity, "totalTime")), float(_value(entity, "totalParkingTime") or 0.0))
+        incl = get("totalCostInclVat")
+        return Cdr(entity["id"], str(get("dataProvider")), str(get("refEVChargingStation")),
+                   parse(str(get("startDateTime"))), parse(str(get("endDateTime"))), float(get("energyDelivered")),
+                   float(get("totalCostExclVat")), float(incl) if incl is not None else None, str(get("currency")),
+                   float(get("totalTime")), float(get("totalParkingTime") or 0.0))
     except (TypeError, ValueError) as error:
         log.warning("CDR %s skipped: %s", entity.get("id"), error)
         return None

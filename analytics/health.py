@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, Field
 
 from . import findings
-from .base import Context, Worker
+from .base import Context, Worker, attribute_value
 from .clock import iso, parse
 from .reliability import UNRELIABLE, Summary, combined, insert, summarise
 
@@ -54,10 +54,6 @@ class Charger:
     def add(self, moment: datetime, status: str) -> bool:
         return insert(self.timeline, moment, status)
 
-
-def _value(entity: dict[str, Any], name: str) -> Any:
-    attribute = entity.get(name)
-    return attribute.get("value", attribute.get("object")) if isinstance(attribute, dict) else attribute
 
 
 def _month_start(moment: datetime) -> datetime:
@@ -106,9 +102,9 @@ class HealthWorker(Worker):
 
     def _describe(self, entity: dict[str, Any]) -> Charger:
         charger = self.chargers.setdefault(entity["id"], Charger(entity["id"]))
-        charger.operator = _value(entity, "dataProvider") or charger.operator
-        charger.station = _value(entity, "refEVChargingStation") or charger.station
-        power = _value(entity, "maxPower")
+        charger.operator = attribute_value(entity, "dataProvider") or charger.operator
+        charger.station = attribute_value(entity, "refEVChargingStation") or charger.station
+        power = attribute_value(entity, "maxPower")
         charger.power_kw = float(power) if isinstance(power, int | float) else charger.power_kw
         return charger
 
@@ -162,10 +158,10 @@ class HealthWorker(Worker):
 
     def _down_alert(self, charger: Charger, since: datetime, until: datetime | None = None) -> dict[str, Any]:
         sla = self.sla.for_operator(charger.operator)
-        hours = sla.max_repair_hours * 60
+        minutes = sla.max_repair_hours * 60
         return findings.alert(
             "chargerDown", charger.id, since, now=self.ctx.clock.now(), until=until, source=charger.id,
-            steps=(hours, hours * 2, hours * 4, hours * 8),
+            steps=(minutes, minutes * 2, minutes * 4, minutes * 8),
             description=f"Charger {charger.id.rsplit(':', 1)[-1]} of {charger.operator} out of service since "
                         f"{since:%Y-%m-%d %H:%M} UTC, beyond the {sla.max_repair_hours:g} h to repair",
             data={"evse": charger.id, "operator": charger.operator, "station": charger.station,

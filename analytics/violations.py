@@ -21,10 +21,11 @@ from typing import Any
 import yaml
 
 from . import findings
-from .base import Context, Worker
+from .base import Context, Worker, attribute_value
 from .clock import parse
 
 log = logging.getLogger(__name__)
+TIMER = {"chargingBayBlocked": "blocked", "overstay": "stay"}  # alert kind -> its timer's key prefix
 NOT_A_VIOLATION = {"CHARGING", "UNKNOWN", "REMOVED", "PLANNED"}  # charging, or we do not know
 
 
@@ -54,12 +55,6 @@ class Open:
     since: datetime
     alert: dict[str, Any]
 
-
-def _value(entity: dict[str, Any], name: str) -> Any:
-    attribute = entity.get(name)
-    if isinstance(attribute, dict):
-        return attribute.get("value", attribute.get("object"))
-    return attribute
 
 
 class ViolationsWorker(Worker):
@@ -101,8 +96,8 @@ class ViolationsWorker(Worker):
 
     def _bay_event(self, entity: dict[str, Any], status: str, observed: datetime) -> None:
         bay = self.bays.setdefault(entity["id"], Bay(entity["id"]))
-        bay.evse = _value(entity, "refEVSE") or bay.evse
-        bay.site = _value(entity, "refParkingSite") or bay.site
+        bay.evse = attribute_value(entity, "refEVSE") or bay.evse
+        bay.site = attribute_value(entity, "refParkingSite") or bay.site
         if bay.observed is not None and observed < bay.observed:
             return  # out of order: event time rules
         bay.status, bay.observed = status, observed
@@ -121,7 +116,7 @@ class ViolationsWorker(Worker):
 
     def _charger_event(self, entity: dict[str, Any], status: str, observed: datetime) -> None:
         charger = self.chargers.setdefault(entity["id"], Charger(entity["id"]))
-        charger.operator = _value(entity, "dataProvider") or charger.operator
+        charger.operator = attribute_value(entity, "dataProvider") or charger.operator
         if charger.observed is not None and observed < charger.observed:
             return
         if status != charger.status:
@@ -150,13 +145,13 @@ class ViolationsWorker(Worker):
 
     def _evaluate(self, bay: Bay) -> None:
         blocked = self._blocked_since(bay)
-        key = f"blocked:{bay.id}"
+        key = f"{TIMER['chargingBayBlocked']}:{bay.id}"
         if blocked is None:
             self.ctx.timers.cancel(key)
         elif (bay.id, "chargingBayBlocked") not in self.open:
             grace = self._site_limit(bay, "grace_minutes", self.grace)
             self.ctx.timers.schedule(key, blocked + grace, lambda: self._raise(bay, "chargingBayBlocked"))
-        stay_key = f"stay:{bay.id}"
+        stay_key = f"{TIMER['overstay']}:{bay.id}"
         if bay.occupied_since is None:
             self.ctx.timers.cancel(stay_key)
         elif (bay.id, "overstay") not in self.open:
@@ -189,11 +184,11 @@ class ViolationsWorker(Worker):
         self._evaluate(bay)
 
     def _close_all(self, bay: Bay, at: datetime, why: str) -> None:
-        for kind in ("chargingBayBlocked", "overstay"):
+        for kind in TIMER:
             self._close(bay, kind, at, why)
 
     def _close(self, bay: Bay, kind: str, at: datetime, why: str) -> None:
-        self.ctx.timers.cancel(f"{'blocked' if kind == 'chargingBayBlocked' else 'stay'}:{bay.id}")
+        self.ctx.timers.cancel(f"{TIMER[kind]}:{bay.id}")
         opened = self.open.pop((bay.id, kind), None)
         if opened is None:
             return

@@ -28,7 +28,8 @@ _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s]+$")
 _GEO_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon"}
 _ATTR_TYPES = {"Property", "Relationship", "GeoProperty", "LanguageProperty", "ListProperty",
                "ListRelationship", "VocabProperty", "JsonProperty"}
-_PAYLOAD_MEMBER = {"Property": "value", "GeoProperty": "value", "Relationship": "object",
+#: which member holds the payload of each attribute type
+PAYLOAD_MEMBER = {"Property": "value", "GeoProperty": "value", "Relationship": "object",
                    "LanguageProperty": "languageMap", "ListProperty": "valueList",
                    "ListRelationship": "objectList", "VocabProperty": "vocab", "JsonProperty": "json"}
 _RESERVED_NAMES = {"id", "type", "@context", "scope", "createdAt", "modifiedAt", "deletedAt"}
@@ -92,7 +93,7 @@ def parse_instance(raw: Any, short: str, tm: TermMap, now: str, *, sub: bool = F
     elif kind == "GeoJSON":
         raw = {"type": "GeoProperty", "value": raw}
         kind = "GeoProperty"
-    member = _PAYLOAD_MEMBER[kind]
+    member = PAYLOAD_MEMBER[kind]
     if member not in raw or raw[member] is None:
         raise BadRequestData(f"attribute '{short}' of type {kind} needs a non-null '{member}'")
     payload = raw[member]
@@ -180,7 +181,7 @@ def parse_entity(body: Any, tm: TermMap, now: str) -> dict[str, Any]:
 # -- rendering -------------------------------------------------------------------------------
 def _render_instance(inst: dict[str, Any], tm: TermMap, fmt: str, sys_attrs: bool) -> Any:
     kind = inst["type"]
-    member = _PAYLOAD_MEMBER[kind]
+    member = PAYLOAD_MEMBER[kind]
     if fmt == "keyValues":
         return inst[member]
     out: dict[str, Any] = {}

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .attributes import PAYLOAD_MEMBER
 from .errors import BadRequestData
 from .jsonld import TermMap
 from .timeutil import format_iso, parse_iso
@@ -213,9 +214,8 @@ def _values(entity: dict[str, Any], path: _Path) -> list[Any]:
         if node is _MISSING:
             continue
         if isinstance(node, dict):
-            member = next((m for m in ("value", "object", "valueList", "objectList", "vocab",
-                                       "languageMap", "json") if m in node), None)
-            node = node[member] if member else _MISSING
+            member = PAYLOAD_MEMBER.get(node.get("type", ""))
+            node = node.get(member, _MISSING) if member else _MISSING
         for key in path.compound:
             node = node.get(key, _MISSING) if isinstance(node, dict) else _MISSING
         if node is _MISSING:

@@ -382,10 +382,10 @@ class Store:
             out.setdefault(attr, []).append(orjson.loads(doc))
         return out
 
-    def history_entity_ids(self, tenant: str) -> list[str]:
+    def has_history(self, tenant: str, entity_id: str) -> bool:
         with self.lock:
-            return [row[0] for row in self._db.execute(
-                "SELECT DISTINCT entity_id FROM attr_history WHERE tenant = ?", (tenant,))]
+            return self._db.execute("SELECT 1 FROM attr_history WHERE tenant = ? AND entity_id = ? LIMIT 1",
+                                    (tenant, entity_id)).fetchone() is not None
 
     # -- subscriptions -----------------------------------------------------------------------
     def save_subscription(self, tenant: str, sub_id: str, doc: dict[str, Any]) -> None:

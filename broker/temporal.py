@@ -14,7 +14,7 @@ from typing import Any
 
 import isodate
 
-from .attributes import _PAYLOAD_MEMBER, render_attribute
+from .attributes import PAYLOAD_MEMBER, render_attribute
 from .errors import BadRequestData
 from .jsonld import TermMap
 from .timeutil import format_iso, parse_iso
@@ -81,7 +81,7 @@ def parse_aggr_methods(text: str | None) -> list[str]:
 
 
 def _value(instance: dict[str, Any]) -> Any:
-    return instance[_PAYLOAD_MEMBER[instance["type"]]]
+    return instance[PAYLOAD_MEMBER[instance["type"]]]
 
 
 def _time(instance: dict[str, Any], column: str) -> str:

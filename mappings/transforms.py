@@ -206,15 +206,8 @@ def entity_ref(value: Any, options: dict[str, Any]) -> str | list[str] | None:
     return [reference] if options.get("list") else reference
 
 
-def first(value: Any, _options: dict[str, Any]) -> Any:
-    """First item of a list (None for an empty list)."""
-    if isinstance(value, list):
-        return value[0] if value else None
-    return value
-
-
 TRANSFORMS: dict[str, Transform] = {
     "geo_point": geo_point, "postal_address": postal_address, "datetime_utc": datetime_utc, "enum": enum,
     "scale": scale, "price": price, "opening_hours": opening_hours, "station_status": station_status,
-    "pseudonym": pseudonym, "first": first, "max_power_kw": max_power_kw, "entity_ref": entity_ref, "point": point,
+    "pseudonym": pseudonym, "max_power_kw": max_power_kw, "entity_ref": entity_ref, "point": point,
 }

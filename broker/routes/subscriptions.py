@@ -27,10 +27,8 @@ def _representation(sub: CompiledSubscription) -> dict[str, Any]:
     notification = dict(doc["notification"])
     notification.update(sub.status_fields)
     doc["notification"] = notification
-    if sub.context is not None:
-        doc["jsonldContext"] = sub.context if isinstance(sub.context, str) else None
-        if doc["jsonldContext"] is None:
-            del doc["jsonldContext"]
+    if isinstance(sub.context, str):
+        doc["jsonldContext"] = sub.context
     return doc
 
 

@@ -67,7 +67,7 @@ async def temporal_entity(request: Request, entity_id: str) -> Response:
     try:
         types = broker.store.get(tenant, entity_id)["type"]
     except ResourceNotFound:
-        if entity_id not in broker.store.history_entity_ids(tenant):
+        if not broker.store.has_history(tenant, entity_id):
             raise
         types = ["https://uri.etsi.org/ngsi-ld/default-context/Deleted"]
     return json_response(temporal.render(broker, tenant, entity_id, types, tm), media=accepted(request),
