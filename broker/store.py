@@ -8,10 +8,10 @@ history table that the temporal API reads. Scale beyond one process is Orion-LD'
 
 from __future__ import annotations
 
-import copy
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -19,7 +19,7 @@ from typing import Any, Literal
 import orjson
 
 from .attributes import NULL, same_content
-from .errors import AlreadyExists, ResourceNotFound, TenantNotFound
+from .errors import AlreadyExists, BadRequestData, ResourceNotFound, TenantNotFound
 
 DEFAULT_TENANT = ""
 MergeMode = Literal["overwrite", "noOverwrite", "onlyExisting", "merge"]
@@ -51,6 +51,7 @@ class Change:
     attrs_created: set[str] = field(default_factory=set)
     attrs_updated: set[str] = field(default_factory=set)
     attrs_deleted: set[str] = field(default_factory=set)
+    types_added: bool = False
 
     @property
     def touched(self) -> set[str]:
@@ -58,7 +59,16 @@ class Change:
 
     @property
     def is_noop(self) -> bool:
-        return not (self.created or self.deleted or self.touched)
+        return not (self.created or self.deleted or self.touched or self.types_added)
+
+
+@dataclass
+class _Prepared:
+    """A change with its rows already serialised: what `_commit` writes, then mirrors."""
+
+    change: Change
+    doc: bytes | None = None  # the entity row (None: deleted or nothing to write)
+    history: list[tuple[str, str, str, str, str, bytes]] = field(default_factory=list)
 
 
 def _instance_time(instance: dict[str, Any]) -> str:
@@ -80,6 +90,7 @@ class Store:
         self._tenants: dict[str, dict[str, dict[str, Any]]] = {}
         self._known = {row[0] for row in self._db.execute("SELECT name FROM tenants")}
         self._known.add(DEFAULT_TENANT)
+        self._unsaved_tenants: set[str] = set()
 
     # -- tenants -----------------------------------------------------------------------------
     def tenant_names(self) -> list[str]:
@@ -92,8 +103,8 @@ class Store:
         if tenant not in self._known:
             if not create:
                 raise TenantNotFound(f"tenant '{tenant}' does not exist")
-            self._db.execute("INSERT OR IGNORE INTO tenants VALUES (?)", (tenant,))
             self._known.add(tenant)
+            self._unsaved_tenants.add(tenant)  # recorded on disk with the first write that commits
         rows = self._db.execute("SELECT id, doc FROM entities WHERE tenant = ?", (tenant,))
         loaded = {entity_id: orjson.loads(doc) for entity_id, doc in rows}
         self._tenants[tenant] = loaded
@@ -106,6 +117,16 @@ class Store:
     def ensure_tenant(self, tenant: str) -> None:
         with self.lock:
             self._entities(tenant, create=True)
+            if tenant in self._unsaved_tenants:
+                self._db.execute("INSERT OR IGNORE INTO tenants VALUES (?)", (tenant,))
+                self._unsaved_tenants.discard(tenant)
+
+    def _forget_unsaved_tenant(self, tenant: str) -> None:
+        """A tenant whose first write failed does not exist, as a fresh load from disk would say."""
+        if tenant in self._unsaved_tenants and tenant != DEFAULT_TENANT:
+            self._unsaved_tenants.discard(tenant)
+            self._known.discard(tenant)
+            self._tenants.pop(tenant, None)
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, tenant: str, entity_id: str) -> dict[str, Any]:
@@ -127,26 +148,27 @@ class Store:
             return len(self._entities(tenant)) if tenant in self._known else 0
 
     # -- writes ------------------------------------------------------------------------------
+    # Every write computes its new entity documents on copies, serialises them, commits them to
+    # SQLite in one transaction and only then applies them to the memory mirror (`_commit`), so
+    # a write that fails anywhere (bad value, constraint, full disk) leaves memory equal to disk.
     def create(self, tenant: str, entity: dict[str, Any]) -> Change:
-        with self.lock:
-            entities = self._entities(tenant, create=True)
+        with self._writing(tenant, create=True) as entities:
             if entity["id"] in entities:
                 raise AlreadyExists(f"entity {entity['id']} already exists")
             change = self._put_new(entity)
-            entities[entity["id"]] = entity
-            self._commit(tenant, entities, [change])
+            self._commit(tenant, [self._prepared(tenant, change)])
             return change
 
     def write_many(self, tenant: str, entities_in: list[dict[str, Any]], *,
                    mode: Literal["create", "replace", "update", "noOverwrite"],
                    must_exist: bool = False) -> tuple[list[Change], list[tuple[str, Exception]]]:
         """Batch create / upsert / update in one transaction; per-entity errors are collected."""
-        changes: list[Change] = []
+        prepared: list[_Prepared] = []
         errors: list[tuple[str, Exception]] = []
-        with self.lock:
-            entities = self._entities(tenant, create=True)
+        with self._writing(tenant, create=True) as entities:
+            staged: dict[str, dict[str, Any]] = {}  # this batch's results, seen by its later items
             for incoming in entities_in:
-                current = entities.get(incoming["id"])
+                current = staged.get(incoming["id"]) or entities.get(incoming["id"])
                 try:
                     if current is None:
                         if must_exist:
@@ -159,76 +181,82 @@ class Store:
                     else:
                         merge: MergeMode = "noOverwrite" if mode == "noOverwrite" else "overwrite"
                         change = self._merge(current, incoming["attrs"], merge, incoming["modifiedAt"])[0]
-                        self._add_types(change.entity, incoming["type"])
-                    entities[incoming["id"]] = change.entity
-                    changes.append(change)
-                except (AlreadyExists, ResourceNotFound) as error:
+                        self._add_types(change, incoming["type"], incoming["modifiedAt"])
+                    prepared.append(self._prepared(tenant, change))
+                except (AlreadyExists, ResourceNotFound, BadRequestData) as error:
                     errors.append((incoming["id"], error))
-            self._commit(tenant, entities, changes)
-        return changes, errors
+                    continue
+                staged[incoming["id"]] = change.entity
+            self._commit(tenant, prepared)
+        return [p.change for p in prepared], errors
 
     def replace(self, tenant: str, entity: dict[str, Any]) -> Change:
         with self.lock:
-            entities = self._entities(tenant)
-            current = entities.get(entity["id"])
-            if current is None:
-                raise ResourceNotFound(f"entity {entity['id']} not found")
+            current = self._current(tenant, entity["id"])
             change = self._replace(current, entity)
-            entities[entity["id"]] = change.entity
-            self._commit(tenant, entities, [change])
+            self._commit(tenant, [self._prepared(tenant, change)])
             return change
 
     def update_attrs(self, tenant: str, entity_id: str, attrs: dict[str, list[dict[str, Any]]],
                      mode: MergeMode, now: str) -> tuple[Change, list[str]]:
         """Append / update / merge attributes of one entity; returns the change and not-updated IRIs."""
         with self.lock:
-            entities = self._entities(tenant)
-            current = entities.get(entity_id)
-            if current is None:
-                raise ResourceNotFound(f"entity {entity_id} not found")
-            change, not_updated = self._merge(current, attrs, mode, now)
-            entities[entity_id] = change.entity
-            self._commit(tenant, entities, [change])
+            change, not_updated = self._merge(self._current(tenant, entity_id), attrs, mode, now)
+            self._commit(tenant, [self._prepared(tenant, change)])
             return change, not_updated
 
     def delete_attr(self, tenant: str, entity_id: str, attr: str, dataset_id: str | None,
                     delete_all: bool, now: str) -> Change:
         with self.lock:
-            entities = self._entities(tenant)
-            current = entities.get(entity_id)
-            if current is None:
-                raise ResourceNotFound(f"entity {entity_id} not found")
+            current = self._current(tenant, entity_id)
             instances = current["attrs"].get(attr)
             keep = [] if delete_all else [i for i in instances or [] if i.get("datasetId") != dataset_id]
             if instances is None or len(keep) == len(instances):
                 raise ResourceNotFound(f"entity {entity_id} has no attribute {attr}"
                                        + (f" with datasetId {dataset_id}" if dataset_id else ""))
-            entity = copy.copy(current)
+            entity = dict(current)
             entity["attrs"] = dict(current["attrs"])
             if keep:
                 entity["attrs"][attr] = keep
             else:
                 del entity["attrs"][attr]
             entity["modifiedAt"] = now
-            entities[entity_id] = entity
             change = Change(entity_id, entity, attrs_deleted={attr})
-            self._commit(tenant, entities, [change])
+            self._commit(tenant, [self._prepared(tenant, change)])
             return change
 
     def delete_many(self, tenant: str, ids: list[str]) -> tuple[list[Change], list[tuple[str, Exception]]]:
-        changes: list[Change] = []
+        prepared: list[_Prepared] = []
         errors: list[tuple[str, Exception]] = []
         with self.lock:
             entities = self._entities(tenant)
+            gone: set[str] = set()
             for entity_id in ids:
-                current = entities.pop(entity_id, None)
+                current = None if entity_id in gone else entities.get(entity_id)
                 if current is None:
                     errors.append((entity_id, ResourceNotFound(f"entity {entity_id} not found")))
-                else:
-                    changes.append(Change(entity_id, current, deleted=True,
-                                          attrs_deleted=set(current["attrs"])))
-            self._commit(tenant, entities, changes)
-        return changes, errors
+                    continue
+                gone.add(entity_id)
+                change = Change(entity_id, current, deleted=True, attrs_deleted=set(current["attrs"]))
+                prepared.append(self._prepared(tenant, change))
+            self._commit(tenant, prepared)
+        return [p.change for p in prepared], errors
+
+    @contextmanager
+    def _writing(self, tenant: str, *, create: bool) -> Iterator[dict[str, dict[str, Any]]]:
+        """The lock and the tenant's mirror for one write; a failed first write leaves no tenant."""
+        with self.lock:
+            try:
+                yield self._entities(tenant, create=create)
+            except BaseException:
+                self._forget_unsaved_tenant(tenant)
+                raise
+
+    def _current(self, tenant: str, entity_id: str) -> dict[str, Any]:
+        current = self._entities(tenant).get(entity_id)
+        if current is None:
+            raise ResourceNotFound(f"entity {entity_id} not found")
+        return current
 
     # -- merge rules -------------------------------------------------------------------------
     @staticmethod
@@ -236,10 +264,12 @@ class Store:
         return Change(entity["id"], entity, created=True, attrs_created=set(entity["attrs"]))
 
     @staticmethod
-    def _add_types(entity: dict[str, Any], types: list[str]) -> None:
-        missing = [t for t in types if t not in entity["type"]]
+    def _add_types(change: Change, types: list[str], now: str) -> None:
+        """An upsert may add types; the entity document is copied, never changed in place."""
+        missing = [t for t in types if t not in change.entity["type"]]
         if missing:
-            entity["type"] = entity["type"] + missing
+            change.entity = {**change.entity, "type": change.entity["type"] + missing, "modifiedAt": now}
+            change.types_added = True
 
     def _replace(self, current: dict[str, Any], incoming: dict[str, Any]) -> Change:
         entity = dict(incoming)
@@ -316,25 +346,37 @@ class Store:
         return merged
 
     # -- persistence -------------------------------------------------------------------------
-    def _commit(self, tenant: str, entities: dict[str, dict[str, Any]], changes: list[Change]) -> None:
-        upserts, deletes, history = [], [], []
-        for change in changes:
-            if change.deleted:
-                deletes.append((tenant, change.entity_id))
-                continue
-            if change.is_noop:
-                continue
-            upserts.append((tenant, change.entity_id, orjson.dumps(change.entity)))
+    @staticmethod
+    def _prepared(tenant: str, change: Change) -> _Prepared:
+        """Serialise a change's rows now, so a value that cannot be stored fails before anything moves."""
+        prepared = _Prepared(change)
+        if change.deleted or change.is_noop:
+            return prepared
+        try:
+            prepared.doc = orjson.dumps(change.entity)
             for iri in change.attrs_created | change.attrs_updated:
                 for instance in change.entity["attrs"].get(iri, []):
                     if instance["modifiedAt"] == change.entity["modifiedAt"]:
-                        history.append((tenant, change.entity_id, iri, _instance_time(instance),
-                                        instance["modifiedAt"], orjson.dumps(instance)))
+                        prepared.history.append((tenant, change.entity_id, iri, _instance_time(instance),
+                                                 instance["modifiedAt"], orjson.dumps(instance)))
+        except orjson.JSONEncodeError as error:
+            raise BadRequestData(f"entity {change.entity_id} cannot be stored: {error} "
+                                 "(a value nested too deep, or text that is not valid Unicode)") from None
+        return prepared
+
+    def _commit(self, tenant: str, prepared: list[_Prepared]) -> None:
+        """One transaction for the rows of every change, then (only on success) the memory mirror."""
+        upserts = [(tenant, p.change.entity_id, p.doc) for p in prepared if p.doc is not None]
+        deletes = [(tenant, p.change.entity_id) for p in prepared if p.change.deleted]
+        history = [row for p in prepared for row in p.history]
         if not (upserts or deletes):
+            self._forget_unsaved_tenant(tenant)
             return
         db = self._db
         db.execute("BEGIN")
         try:
+            if tenant in self._unsaved_tenants:
+                db.execute("INSERT OR IGNORE INTO tenants VALUES (?)", (tenant,))
             if upserts:
                 db.executemany("INSERT OR REPLACE INTO entities VALUES (?, ?, ?)", upserts)
             if deletes:
@@ -343,9 +385,17 @@ class Store:
                 db.executemany("INSERT INTO attr_history VALUES (?, ?, ?, ?, ?, ?)", history)
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
-            self._tenants.pop(tenant, None)  # memory may be ahead of disk: reload on next access
+            if db.in_transaction:  # SQLite has already rolled back after e.g. SQLITE_FULL
+                db.execute("ROLLBACK")
+            self._forget_unsaved_tenant(tenant)
             raise
+        self._unsaved_tenants.discard(tenant)
+        entities = self._tenants[tenant]
+        for p in prepared:
+            if p.change.deleted:
+                entities.pop(p.change.entity_id, None)
+            elif p.doc is not None:
+                entities[p.change.entity_id] = p.change.entity
 
     # -- history -----------------------------------------------------------------------------
     def history(self, tenant: str, entity_id: str, attrs: list[str] | None, start: str | None,
@@ -390,7 +440,7 @@ class Store:
     # -- subscriptions -----------------------------------------------------------------------
     def save_subscription(self, tenant: str, sub_id: str, doc: dict[str, Any]) -> None:
         with self.lock:
-            self._entities(tenant, create=True)
+            self.ensure_tenant(tenant)
             self._db.execute("INSERT OR REPLACE INTO subscriptions VALUES (?, ?, ?)",
                              (tenant, sub_id, orjson.dumps(doc)))
 
