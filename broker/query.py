@@ -18,6 +18,7 @@ from typing import Any
 from .attributes import PAYLOAD_MEMBER
 from .errors import BadRequestData
 from .jsonld import TermMap
+from .patterns import compile_pattern
 from .timeutil import format_iso, parse_iso
 
 Predicate = Callable[[dict[str, Any]], bool]
@@ -166,9 +167,9 @@ def _comparison(path: _Path, operator: str, raw: str, fail: Callable[[str], BadR
     if operator in ("~=", "!~="):
         pattern_text = raw[1:-1] if raw.startswith('"') and raw.endswith('"') else raw
         try:
-            pattern = re.compile(pattern_text)
-        except re.error as error:
-            raise fail(f"invalid regular expression ({error})") from None
+            pattern = compile_pattern(pattern_text, "the pattern")
+        except BadRequestData as error:
+            raise fail(error.detail) from None
         want = operator == "~="
 
         def regex(entity: dict[str, Any]) -> bool:

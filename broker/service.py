@@ -7,7 +7,6 @@ subscribers, counting) happens in :meth:`Broker.publish`, so no endpoint can for
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +17,12 @@ from starlette.concurrency import run_in_threadpool
 from citiesincharge import ldcontext
 from citiesincharge.settings import Settings
 
-from .errors import BadRequestData, NgsiLdError
+from .errors import NgsiLdError
 from .geo import GeoPredicate
 from .jsonld import ContextResolver, TermMap
 from .metrics import BrokerMetrics
 from .notifier import Notifier
+from .patterns import Pattern, compile_pattern
 from .query import Predicate
 from .store import Change, Store
 from .subscriptions import CompiledSubscription, compile_subscription
@@ -37,19 +37,14 @@ class EntityQuery:
 
     ids: list[str] | None = None
     types: set[str] | None = None
-    id_pattern: re.Pattern[str] | None = None
+    id_pattern: Pattern | None = None
     attrs: set[str] | None = None
     q: Predicate | None = None
     geo: GeoPredicate | None = None
 
     @staticmethod
-    def pattern(text: str | None) -> re.Pattern[str] | None:
-        if text is None:
-            return None
-        try:
-            return re.compile(text)
-        except re.error as error:
-            raise BadRequestData(f"idPattern '{text}' is not a valid regular expression ({error})") from None
+    def pattern(text: str | None) -> Pattern | None:
+        return None if text is None else compile_pattern(text, "idPattern")
 
     def matches(self, entity: dict[str, Any]) -> bool:
         if self.types is not None and not self.types.intersection(entity["type"]):

@@ -19,6 +19,7 @@ from .attributes import is_uri, render_entity
 from .errors import BadRequestData
 from .geo import GeoPredicate, compile_geo
 from .jsonld import TermMap
+from .patterns import Pattern, compile_pattern
 from .query import Predicate, compile_query
 from .store import Change
 from .timeutil import format_iso
@@ -42,9 +43,9 @@ class EntitySelector(_Open):
     def _regex(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                re.compile(value)
-            except re.error as error:
-                raise ValueError(f"idPattern is not a valid regular expression ({error})") from None
+                compile_pattern(value, "idPattern")
+            except BadRequestData as error:
+                raise ValueError(error.detail) from None
         return value
 
     @field_validator("id")
@@ -140,7 +141,7 @@ class CompiledSubscription:
     doc: dict[str, Any]  # the stored representation (as the creator wrote it + status)
     context: Any
     tm: TermMap
-    selectors: list[tuple[set[str], str | None, re.Pattern[str] | None]]
+    selectors: list[tuple[set[str], str | None, Pattern | None]]
     watched: set[str] | None
     triggers: set[str]
     q: Predicate | None
@@ -166,7 +167,7 @@ class CompiledSubscription:
                 continue
             if entity_id is not None and entity["id"] != entity_id:
                 continue
-            if pattern is not None and not pattern.match(entity["id"]):
+            if pattern is not None and not pattern.search(entity["id"]):
                 continue
             return True
         return False
@@ -204,7 +205,7 @@ def _fired_triggers(change: Change) -> set[str]:
 
 def compile_subscription(tenant: str, doc: dict[str, Any], context: Any, tm: TermMap) -> CompiledSubscription:
     sub = parse_subscription(doc)
-    selectors = [({tm.expand(s.type)}, s.id, re.compile(s.idPattern) if s.idPattern else None)
+    selectors = [({tm.expand(s.type)}, s.id, compile_pattern(s.idPattern, "idPattern") if s.idPattern else None)
                  for s in sub.entities or []]
     q = compile_query(sub.q, tm) if sub.q else None
     geo = None

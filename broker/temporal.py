@@ -58,15 +58,33 @@ class TimeFilter:
         return cls(at, end, False, column[timeproperty])
 
 
+MAX_PERIOD = timedelta(days=100 * 366)  # aggrPeriodDuration at most P100Y: beyond it, one bucket says it all
+_MEAN_YEAR, _MEAN_MONTH = timedelta(days=365.2425), timedelta(days=365.2425 / 12)
+
+
+def _approximate_length(period: timedelta | isodate.Duration) -> timedelta:
+    """A period's mean length (calendar months and years vary), to find a bucket without stepping."""
+    if isinstance(period, timedelta):
+        return period
+    length: timedelta = _MEAN_YEAR * float(period.years) + _MEAN_MONTH * float(period.months) + period.tdelta
+    return length
+
+
 def parse_period(text: str | None) -> timedelta | isodate.Duration | None:
     if text is None:
         return None
     try:
         period = isodate.parse_duration(text)
-    except (isodate.ISO8601Error, ValueError):
+    except (isodate.ISO8601Error, ValueError, OverflowError):
         raise BadRequestData(f"aggrPeriodDuration '{text}' is not an ISO 8601 duration") from None
-    if isinstance(period, timedelta) and period.total_seconds() <= 0:
+    try:
+        length = _approximate_length(period)
+    except OverflowError:
+        length = timedelta.max
+    if length.total_seconds() <= 0:
         raise BadRequestData("aggrPeriodDuration must be positive")
+    if length > MAX_PERIOD:
+        raise BadRequestData(f"aggrPeriodDuration '{text}' is longer than the limit of P100Y")
     return period
 
 
@@ -111,8 +129,26 @@ def _aggregate(method: str, values: list[Any]) -> Any:
     return statistics.pstdev(numbers) if len(numbers) > 1 else 0.0
 
 
-def _buckets(instances: list[dict[str, Any]], column: str, period: Any,
+def _bucket_of(moment: datetime, start: datetime, period: timedelta | isodate.Duration) -> int:
+    """Index k of the period [start + k·period, start + (k+1)·period) holding ``moment``, in O(1)."""
+    if isinstance(period, timedelta):
+        return (moment - start) // period
+    k = max(0, int((moment - start) / _approximate_length(period)))
+    while k > 0 and start + period * k > moment:  # calendar lengths differ from the mean: adjust
+        k -= 1
+    while start + period * (k + 1) <= moment:
+        k += 1
+    return k
+
+
+def _buckets(instances: list[dict[str, Any]], column: str, period: timedelta | isodate.Duration | None,
              origin: str | None) -> list[tuple[datetime, datetime, list[Any]]]:
+    """The non-empty aggregation periods, in time order, found from the data (not by walking time).
+
+    A period that starts in 1970 and steps by PT1H must not count a million empty hours to reach
+    the instances of today: each instance's period is computed directly, so the work is linear
+    in the instances whatever the origin and the duration.
+    """
     if not instances:
         return []
     times = [parse_iso(_time(i, column), "instance time") for i in instances]
@@ -120,18 +156,17 @@ def _buckets(instances: list[dict[str, Any]], column: str, period: Any,
     if period is None:
         return [(start, times[-1], [_value(i) for i in instances])]
     buckets: list[tuple[datetime, datetime, list[Any]]] = []
-    index = 0
-    for step in range(1_000_000):
-        low, high = start + period * step, start + period * (step + 1)
-        if low > times[-1]:
-            break
-        values = []
-        while index < len(times) and times[index] < high:
-            if times[index] >= low:
-                values.append(_value(instances[index]))
-            index += 1
-        if values:
-            buckets.append((low, high, values))
+    current = None
+    try:
+        for moment, instance in zip(times, instances, strict=True):
+            k = _bucket_of(moment, start, period)
+            if k != current:
+                current = k
+                buckets.append((start + period * k, start + period * (k + 1), []))
+            buckets[-1][2].append(_value(instance))
+    except (OverflowError, ValueError):
+        raise BadRequestData("aggregation periods reach beyond the year 9999; use a shorter "
+                             "aggrPeriodDuration or a later timeAt") from None
     return buckets
 
 

@@ -72,6 +72,22 @@ def test_hourly_aggregation(history: Api) -> None:
     assert power["max"][0][0] == 22.0 and power["min"][0][0] == 0.0
 
 
+@pytest.mark.parametrize(("period", "expected"), [
+    ("PT1H", [(3, "2026-03-01T08:00:00.000Z"), (1, "2026-03-01T09:00:00.000Z"), (1, "2026-03-01T10:00:00.000Z")]),
+    ("P1D", [(5, "2026-03-01T00:00:00.000Z")]),
+    ("P1M", [(5, "2026-03-01T00:00:00.000Z")]),
+    ("P7M", [(5, "2026-01-01T00:00:00.000Z")]),  # 1970-01 + 96 periods of 7 months
+    ("P1Y", [(5, "2026-01-01T00:00:00.000Z")]),
+])
+def test_aggregation_from_an_old_origin_finds_the_periods_holding_data(history: Api, period: str,
+                                                                       expected: list[tuple[int, str]]) -> None:
+    """Periods counted from 1970 land exactly on the data, found without walking the empty ones."""
+    got = history.get(f"/temporal/entities/{EVSE}", {
+        "attrs": "power", "aggrMethods": "totalCount", "aggrPeriodDuration": period,
+        "timerel": "after", "timeAt": "1970-01-01T00:00:00Z"}).json()
+    assert [(count, low) for count, low, _high in got["power"]["totalCount"]] == expected
+
+
 def test_temporal_query_by_type(history: Api) -> None:
     history.post("/entityOperations/upsert", [{"id": "urn:ngsi-ld:EVSE:t:2", "type": "EVSE",
                                                "status": {"type": "Property", "value": "AVAILABLE",
@@ -97,6 +113,7 @@ def test_history_survives_entity_deletion(history: Api) -> None:
     ({"lastN": "zero"}, "lastN"),
     ({"aggrMethods": "median"}, "median"),
     ({"aggrMethods": "sum", "aggrPeriodDuration": "1 hour"}, "ISO 8601"),
+    ({"aggrMethods": "sum", "aggrPeriodDuration": "P99999999Y"}, "P100Y"),
     ({"options": "fancy"}, "fancy"),
 ])
 def test_invalid_temporal_parameters(history: Api, params: dict[str, str], needle: str) -> None:
