@@ -24,6 +24,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.broker
+	$(BIN)/python -m bench.stall
 	$(BIN)/python -m bench.ocpi
 	$(BIN)/python -m bench.parking
 	$(BIN)/python -m bench.forecast

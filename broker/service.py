@@ -6,11 +6,14 @@ subscribers, counting) happens in :meth:`Broker.publish`, so no endpoint can for
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
@@ -29,6 +32,7 @@ from .subscriptions import CompiledSubscription, compile_subscription
 from .timeutil import now_iso
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 @dataclass
@@ -65,6 +69,7 @@ class Broker:
         self.settings = settings
         path = None if settings.broker_memory else Path(settings.data_dir) / "broker.sqlite"
         self.store = Store(path)
+        self._heavy = ThreadPoolExecutor(max_workers=settings.query_workers, thread_name_prefix="cic-query")
         self.contexts = ContextResolver(fetch_timeout=settings.context_fetch_timeout)
         for base in public_urls:
             self.contexts.preload(ldcontext.project_context_url(base), ldcontext.project_context_document())
@@ -79,7 +84,17 @@ class Broker:
 
     def close(self) -> None:
         self.notifier.close()
+        self._heavy.shutdown(wait=True)
         self.store.close()
+
+    async def offload(self, work: Callable[..., T], *args: Any) -> T:
+        """Run CPU-heavy work (queries, temporal rendering, batches) in the small query pool.
+
+        The event loop only parses requests and answers; while a scan of many entities runs in
+        a worker, /health, GET-by-id and every other client keep being served. The pool is
+        small on purpose: queued work waits without holding the GIL, running work shares it.
+        """
+        return await asyncio.get_running_loop().run_in_executor(self._heavy, functools.partial(work, *args))
 
     # -- contexts ----------------------------------------------------------------------------
     async def term_map(self, context: Any) -> TermMap:

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     context_fetch_timeout: float = Field(5.0, gt=0, description="timeout for fetching a remote @context")
     max_body_bytes: int = Field(8 * 1024 * 1024, gt=0, description="largest request body the broker accepts")
     notify_workers: int = Field(4, ge=1, description="concurrent notification deliveries")
+    query_workers: int = Field(2, ge=1, description="threads that run queries and big writes off the event "
+                               "loop; more than the cores only adds contention for the GIL")
     notify_timeout: float = Field(5.0, gt=0, description="timeout of one notification POST, seconds")
 
     # -- OCPI agent and simulators -----------------------------------------------------------

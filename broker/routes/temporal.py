@@ -70,8 +70,8 @@ async def temporal_entity(request: Request, entity_id: str) -> Response:
         if not broker.store.has_history(tenant, entity_id):
             raise
         types = ["https://uri.etsi.org/ngsi-ld/default-context/Deleted"]
-    return json_response(temporal.render(broker, tenant, entity_id, types, tm), media=accepted(request),
-                         context=context)
+    rendered = await broker.offload(temporal.render, broker, tenant, entity_id, types, tm)
+    return json_response(rendered, media=accepted(request), context=context)
 
 
 @router.get("/entities")
@@ -88,7 +88,12 @@ async def temporal_query(request: Request, id: str | None = None, type: str | No
     query = EntityQuery(ids=split_list(id), types=expand_all(tm, split_list(type)),
                         id_pattern=EntityQuery.pattern(idPattern), attrs=temporal.attrs,
                         q=compile_query(q, tm) if q else None)
-    matches = list(broker.select(tenant, query))
-    page = [temporal.render(broker, tenant, e["id"], e["type"], tm) for e in matches[start:start + size]]
-    headers = {"NGSILD-Results-Count": str(len(matches))} if count or "count" in temporal.options else None
+
+    def run() -> tuple[int, list[dict[str, Any]]]:
+        matches = list(broker.select(tenant, query))
+        return len(matches), [temporal.render(broker, tenant, e["id"], e["type"], tm)
+                              for e in matches[start:start + size]]
+
+    total, page = await broker.offload(run)
+    headers = {"NGSILD-Results-Count": str(total)} if count or "count" in temporal.options else None
     return json_response(page, media=accepted(request), context=context, headers=headers)
