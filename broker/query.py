@@ -3,7 +3,7 @@
 ``;`` is AND and binds tighter than ``|`` (OR); parentheses group. A term is an attribute path
 (``attr``, ``attr.subAttr``, ``attr[key][key]`` into a compound value, ``attr.observedAt``) with
 an optional operator ``== != < <= > >= ~= !~=`` and a value: number, ``"string"``, boolean,
-date-time, URI, a range ``a..b`` or a list ``a,b,c``. A path with no operator tests existence.
+date-time, URI, a range ``a..b`` or a list ``a,b,c``. A path with no operator tests existence; ``!path`` tests absence.
 The parsed query is a tree of small closures, compiled once per request and run per entity.
 """
 
@@ -77,6 +77,10 @@ class _Parser:
                 raise self.fail("missing ')'")
             self.pos += 1
             return inner
+        if self.peek() == "!":  # '!attr': the attribute does not exist (clause 4.9, NotExistence)
+            self.pos += 1
+            absent = self.path()
+            return lambda e: _values(e, absent) == []
         path = self.path()
         operator = next((op for op in sorted(_OPERATORS, key=len, reverse=True)
                          if self.text.startswith(op, self.pos)), None)

@@ -81,6 +81,10 @@ def test_attrs_selects_and_projects(town: Api) -> None:
     ("status.observedAt<2026-03-02T00:00:00Z", ["L1"]),
     ("availableCapacity", ["L1", "L2", "L3", "L4"]),
     ("nonexistent", []),
+    ("!nonexistent", ["L1", "L2", "L3", "L4"]),
+    ("!availableCapacity", []),
+    ('!nonexistent;operator=="cpoB"', ["L3"]),
+    ('operator=="cpoB"|!address[postalCode]', ["L3"]),
 ])
 def test_q_language(town: Api, expression: str, expected: list[str]) -> None:
     assert q(town, expression) == expected
