@@ -13,6 +13,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -36,9 +37,10 @@ def _seed(api: str, entities: int, instances: int) -> None:
     for n in range(entities):
         entity_id = "urn:ngsi-ld:R:" + "a" * 27 + f"!{n}"
         for k in range(instances):
-            body = [{"id": entity_id, "type": "R", "name": {"type": "Property", "value": "a" * 27 + "!"},
-                     "load": {"type": "Property", "value": float(k),
-                              "observedAt": f"2026-03-01T{k // 60 % 24:02d}:{k % 60:02d}:00Z"}}]
+            body: list[dict[str, Any]] = [{
+                "id": entity_id, "type": "R", "name": {"type": "Property", "value": "a" * 27 + "!"},
+                "load": {"type": "Property", "value": float(k),
+                         "observedAt": f"2026-03-01T{k // 60 % 24:02d}:{k % 60:02d}:00Z"}}]
             http.post(f"{api}/entityOperations/upsert", json=body, params={"options": "update"}).raise_for_status()
 
 
@@ -77,7 +79,7 @@ def main() -> None:
             known = f"{api}/entities/urn:ngsi-ld:R:{'a' * 27}!0"
             quiet = {"health": _probe(http, broker.url + "/health", args.samples // 4),
                      "get": _probe(http, known, args.samples // 4)}
-            stop, counts = threading.Event(), []
+            stop, counts = threading.Event(), list[int]()
             attackers = [threading.Thread(target=_attack, args=(api, stop, counts)) for _ in range(args.attackers)]
             for thread in attackers:
                 thread.start()

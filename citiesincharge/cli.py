@@ -12,6 +12,7 @@ import importlib
 import json
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,24 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return demo.run(settings)
 
 
+def _instant(text: str) -> datetime:
+    """An ISO 8601 instant (``2026-03-02T03:00:00Z``); a time without an offset is refused, as it
+    would mean a different instant on every machine."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date-time") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (add Z or +01:00)")
+    return moment
+
+
 def _cmd_simulate_cpo(args: argparse.Namespace) -> int:
     settings = _settings(args, simulator_port=args.port)
     logs.configure(settings.log_level)
     importlib.import_module("agents.ocpi.simulator.server").serve(settings, seed=args.seed, speed=args.speed,
-                                                                  town=args.town, history_days=args.history_days)
+                                                                  town=args.town, history_days=args.history_days,
+                                                                  start=args.start)
     return 0
 
 
@@ -124,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     cpo.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (0: frozen)")
     cpo.add_argument("--town", choices=("default", "bench"), default="default", help="network to simulate")
     cpo.add_argument("--history-days", type=float, default=0, help="days of simulated past already played at start")
+    cpo.add_argument("--start", type=_instant, help="simulated instant to start at, ISO 8601 with offset, "
+                                                    "e.g. 2026-03-02T03:00:00Z (default: now)")
     cpo.set_defaults(run=_cmd_simulate_cpo)
 
     parking_sim = simulate.add_parser("parking", help="simulated bay sensors publishing over MQTT")

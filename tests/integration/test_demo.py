@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from agents.ocpi.simulator.server import demo_tokens
@@ -17,7 +18,7 @@ from tests.support import free_port, wait_until
 
 
 def test_the_demo_registry_pairs_bays_with_real_simulated_chargers() -> None:
-    world = World(default_town(demo_tokens()), seed=42, speed=0)
+    world = World(default_town(demo_tokens()), seed=42, speed=0, start=datetime(2026, 3, 2, tzinfo=UTC))
     evses = {f"urn:ngsi-ld:EVSE:{name}:{e.uid}" for name, op in world.operators.items()
              for loc in op.locations for e in loc.evses}
     registry = load_registry(None)

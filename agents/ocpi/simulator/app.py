@@ -27,11 +27,19 @@ from .world import Operator, World
 MODULES = ("locations", "sessions", "cdrs", "tariffs")
 
 
-def envelope(data: Any, status_code: int = 1000, message: str = "Success",
-             now: datetime | None = None) -> dict[str, Any]:
-    """The OCPI response envelope; ``timestamp`` is the (simulated) server time of the answer."""
-    return {"data": data, "status_code": status_code, "status_message": message,
-            "timestamp": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+def envelope(data: Any, *, now: datetime, status_code: int = 1000, message: str = "Success") -> dict[str, Any]:
+    """The OCPI response envelope; ``timestamp`` is the simulated server time of the answer (agents
+    take their next ``date_from`` from it, so it must be the world's clock, not the wall clock)."""
+    return {"data": data, "status_code": status_code, "status_message": message, "timestamp": render.ts(now)}
+
+
+class OcpiError(HTTPException):
+    """An OCPI error answer. It carries no timestamp: the exception handler stamps the envelope with
+    the world's clock, so code that raises needs no clock."""
+
+    def __init__(self, http_status: int, ocpi_status: int, message: str) -> None:
+        super().__init__(http_status, detail=message)
+        self.ocpi_status = ocpi_status
 
 
 def _parse_time(value: str | None, name: str) -> datetime | None:
@@ -40,7 +48,7 @@ def _parse_time(value: str | None, name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise HTTPException(400, detail=envelope(None, 2001, f"{name} is not an ISO 8601 date-time")) from None
+        raise OcpiError(400, 2001, f"{name} is not an ISO 8601 date-time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -62,7 +70,7 @@ def create_app(world: World) -> FastAPI:
     def operator(name: str) -> Operator:
         found = world.operators.get(name)
         if found is None:
-            raise HTTPException(404, detail=envelope(None, 2000, f"unknown operator {name}"))
+            raise OcpiError(404, 2000, f"unknown operator {name}")
         return found
 
     def authorise(request: Request, op: Operator) -> None:
@@ -71,7 +79,7 @@ def create_app(world: World) -> FastAPI:
         if op.spec.version == "2.2.1":
             expected = base64.b64encode(expected.encode()).decode()
         if header != f"Token {expected}":
-            raise HTTPException(401, detail=envelope(None, 2000, "Unauthorized: unknown or missing token"))
+            raise OcpiError(401, 2000, "Unauthorized: unknown or missing token")
 
     def ids(request: Request) -> dict[str, str]:
         return {"X-Request-ID": request.headers.get("X-Request-ID", str(uuid.uuid4())),
@@ -79,7 +87,8 @@ def create_app(world: World) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def _ocpi_error(request: Request, error: HTTPException) -> Response:
-        body = error.detail if isinstance(error.detail, dict) else envelope(None, 2000, str(error.detail))
+        code = error.ocpi_status if isinstance(error, OcpiError) else 2000
+        body = envelope(None, now=world.now(), status_code=code, message=str(error.detail))
         return JSONResponse(body, status_code=error.status_code, headers=ids(request))
 
     @app.get("/ocpi/{cpo}/versions")
@@ -88,14 +97,14 @@ def create_app(world: World) -> FastAPI:
         authorise(request, op)
         base = str(request.base_url).rstrip("/")
         data = [{"version": op.spec.version, "url": f"{base}/ocpi/{cpo}/{op.spec.version}"}]
-        return JSONResponse(envelope(data), headers=ids(request))
+        return JSONResponse(envelope(data, now=world.now()), headers=ids(request))
 
     @app.get("/ocpi/{cpo}/{version}")
     async def version_details(request: Request, cpo: str, version: str) -> Response:
         op = operator(cpo)
         authorise(request, op)
         if version != op.spec.version:
-            raise HTTPException(404, detail=envelope(None, 3002, f"version {version} not supported"))
+            raise OcpiError(404, 3002, f"version {version} not supported")
         base = str(request.base_url).rstrip("/")
         endpoints = []
         for module in MODULES:
@@ -103,7 +112,8 @@ def create_app(world: World) -> FastAPI:
             if version == "2.2.1":
                 endpoint["role"] = "SENDER"
             endpoints.append(endpoint)
-        return JSONResponse(envelope({"version": version, "endpoints": endpoints}), headers=ids(request))
+        return JSONResponse(envelope({"version": version, "endpoints": endpoints}, now=world.now()),
+                            headers=ids(request))
 
     @app.get("/ocpi/{cpo}/{version}/{module}")
     async def module_list(request: Request, cpo: str, version: str, module: str, offset: int = 0,
@@ -112,9 +122,9 @@ def create_app(world: World) -> FastAPI:
         op = operator(cpo)
         authorise(request, op)
         if version != op.spec.version or module not in MODULES:
-            raise HTTPException(404, detail=envelope(None, 2000, f"no module {module} in {version}"))
+            raise OcpiError(404, 2000, f"no module {module} in {version}")
         if offset < 0 or (limit is not None and limit < 1):
-            raise HTTPException(400, detail=envelope(None, 2001, "offset must be >= 0 and limit >= 1"))
+            raise OcpiError(400, 2001, "offset must be >= 0 and limit >= 1")
         start, end = _parse_time(date_from, "date_from"), _parse_time(date_to, "date_to")
         with world.lock:
             draw = op.flaky_rng.random()
@@ -187,13 +197,16 @@ def create_app(world: World) -> FastAPI:
 
     @app.get("/admin/{cpo}/summary")
     async def summary(cpo: str) -> dict[str, Any]:
-        """Ground truth for tests: what the operator currently has."""
+        """Ground truth for tests: what the operator currently has, and when each location and EVSE
+        last changed (so a test can tell what an incremental sync has to move)."""
         op = operator(cpo)
         with world.lock:
-            world.advance()
-            evses = {e.uid: e.status for loc in op.locations for e in loc.evses}
-            return {"version": op.spec.version, "now": render.ts(world.now()),
-                    "locations": [loc.id for loc in op.locations], "evses": evses,
+            now = world.advance()
+            evses = [e for loc in op.locations for e in loc.evses]
+            return {"version": op.spec.version, "now": render.ts(now),
+                    "locations": [loc.id for loc in op.locations], "evses": {e.uid: e.status for e in evses},
+                    "updated": {"locations": {loc.id: loc.last_updated.isoformat() for loc in op.locations},
+                                "evses": {e.uid: e.last_updated.isoformat() for e in evses}},
                     "sessions": len(op.sessions), "cdrs": len(op.cdrs)}
 
     return app

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 
 import uvicorn
@@ -23,8 +23,12 @@ def demo_tokens() -> dict[str, str]:
 
 
 def serve(settings: Settings, *, seed: int, speed: float, town: str, history_days: float = 0,
-          host: str = "127.0.0.1") -> None:
-    world = World(TOWNS[town](demo_tokens()), seed=seed, speed=speed, history=timedelta(days=history_days))
+          start: datetime | None = None, host: str = "127.0.0.1") -> None:
+    """``start``: the simulated instant to begin at; by default the wall clock's now (the demo), the
+    one place the simulator reads it. Tests pin it: what happens in a minute depends on the hour."""
+    world = World(TOWNS[town](demo_tokens()), start=start or datetime.now(UTC), seed=seed, speed=speed,
+                  history=timedelta(days=history_days))
+    log.info("simulated clock starts at %s, %gx real time", world.start.isoformat(), speed)
     for name, operator in world.operators.items():
         evses = sum(len(loc.evses) for loc in operator.locations)
         log.info("simulated %s: OCPI %s, %d locations, %d EVSEs at http://%s:%d/ocpi/%s/versions", name,

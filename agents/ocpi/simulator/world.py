@@ -3,8 +3,11 @@
 Event-driven and seeded: each EVSE has its own stream of arrivals (a non-homogeneous Poisson
 process following a daily demand curve, thinned from the peak rate), departures and faults, kept
 in one heap per operator. Advancing to a time processes exactly the events before it, so the same
-seed and the same sequence of clock readings give the same history. ``speed`` maps real seconds
-to simulated seconds (0 freezes time; tests then drive changes through the admin calls).
+seed, the same start instant and the same sequence of clock readings give the same history. The
+world's clock is the only time in the simulator: it starts at the instant the world is given (the
+demand curve depends on the hour and the weekday, so a world started "now" behaves differently at
+03:00 and at 08:00) and ``speed`` maps real seconds to simulated seconds (0 freezes time; tests
+then drive changes through the admin calls).
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ class Evse:
     evse_id: str
     connectors: list[Connector]
     status: str = "AVAILABLE"
-    last_updated: datetime = field(default_factory=lambda: datetime.now(UTC))
+    last_updated: datetime = field(kw_only=True)  # simulated time, never the wall clock's
     session_id: str | None = None
     capabilities: tuple[str, ...] = ("RFID_READER", "REMOTE_START_STOP_CAPABLE")
     parking_restrictions: tuple[str, ...] = ("EV_ONLY",)
@@ -86,7 +89,7 @@ class Session:
     tariff_id: str
     end: datetime | None = None
     status: str = "ACTIVE"
-    last_updated: datetime = field(default_factory=lambda: datetime.now(UTC))
+    last_updated: datetime = field(kw_only=True)
 
     def kwh_at(self, moment: datetime) -> float:
         hours = max(0.0, (min(moment, self.end or moment) - self.start).total_seconds() / 3600)
@@ -100,7 +103,7 @@ class Tariff:
     energy_price: float  # per kWh, excl. VAT
     parking_price: float  # per hour idle, excl. VAT
     vat: float = 20.0
-    last_updated: datetime = field(default_factory=lambda: datetime.now(UTC))
+    last_updated: datetime = field(kw_only=True)
 
 
 @dataclass
@@ -307,21 +310,24 @@ class Operator:
 class World:
     """All simulated operators and the simulated clock."""
 
-    def __init__(self, specs: list[OperatorSpec], *, seed: int = 42, speed: float = 60.0,
-                 start: datetime | None = None, history: timedelta = timedelta(0)) -> None:
-        """``history``: that much simulated past before ``start`` (now), already played when the
-        world starts, so that sessions, CDRs and faults exist from the first request on."""
-        begin = (start or datetime.now(UTC)).replace(microsecond=0) - history
-        self.start = begin
+    def __init__(self, specs: list[OperatorSpec], *, start: datetime, seed: int = 42, speed: float = 60.0,
+                 history: timedelta = timedelta(0)) -> None:
+        """``start``: the simulated instant the world's clock reads when it is built (callers that
+        want "now" pass the wall clock's; nothing here reads it). ``history``: that much simulated
+        past before ``start``, already played, so that sessions, CDRs and faults exist from the first
+        request on."""
+        if start.tzinfo is None:
+            raise ValueError(f"start {start.isoformat()} has no UTC offset: an instant is needed")
+        self.start = start.astimezone(UTC).replace(microsecond=0)
         self.speed = speed
         self._mono0 = time.monotonic()
-        self._offset = history
+        self._offset = timedelta(0)
         self.lock = threading.RLock()
-        self.operators = {spec.name: Operator(spec, seed, begin) for spec in specs}
-        if history:
-            self.advance()
+        self.operators = {spec.name: Operator(spec, seed, self.start - history) for spec in specs}
+        self.advance()
 
     def now(self) -> datetime:
+        """The simulated time: ``start``, plus the jumps, plus the real time elapsed times ``speed``."""
         elapsed = (time.monotonic() - self._mono0) * self.speed
         return self.start + self._offset + timedelta(seconds=elapsed)
 

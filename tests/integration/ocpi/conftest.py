@@ -17,12 +17,18 @@ from citiesincharge.client import NgsiLdClient
 from citiesincharge.settings import Settings
 from tests.support import Process, free_port, http_ok
 
+# A Monday at 03:00 UTC: the town sleeps, so a simulated minute brings no arrival unless a test makes one.
+QUIET_START = "2026-03-02T03:00:00Z"
+
 
 class Simulator:
-    def __init__(self, port: int) -> None:
+    """The simulated CPOs, frozen (speed 0) at a pinned start instant: what happens in a simulated
+    minute depends on the hour and the weekday, so a test never starts them at the wall clock's now."""
+
+    def __init__(self, port: int, start: str) -> None:
         self.url = f"http://127.0.0.1:{port}"
-        self.process = Process(["simulate", "cpo", "--port", str(port), "--speed", "0", "--seed", "7"],
-                               lambda: http_ok(f"{self.url}/admin/cpoA/summary"))
+        self.process = Process(["simulate", "cpo", "--port", str(port), "--speed", "0", "--seed", "7",
+                                "--start", start], lambda: http_ok(f"{self.url}/admin/cpoA/summary"))
 
     def admin(self, path: str, body: Any = None, **params: Any) -> Any:
         response = requests.post(f"{self.url}/admin/{path}", json=body, params=params, timeout=10)
@@ -33,9 +39,29 @@ class Simulator:
         return dict(requests.get(f"{self.url}/admin/{cpo}/summary", timeout=10).json())
 
 
+def changed_entities(cpo: str, before: dict[str, Any], after: dict[str, Any]) -> set[str]:
+    """The entities a sync after ``before`` has to write, by the simulator's ground truth: every EVSE
+    whose status or ``last_updated`` moved between two summaries (a forced change can keep the
+    instant), and the station of every location that changed itself or in one of its EVSEs."""
+    def evse(summary: dict[str, Any], uid: str) -> tuple[str | None, str | None]:
+        return summary["evses"].get(uid), summary["updated"]["evses"].get(uid)
+
+    evses = {uid for uid in after["evses"] if evse(after, uid) != evse(before, uid)}
+    was, now = before["updated"]["locations"], after["updated"]["locations"]
+    locations = {loc for loc, stamp in now.items() if was.get(loc) != stamp} | {uid.rsplit("-", 1)[0] for uid in evses}
+    return ({f"urn:ngsi-ld:EVSE:{cpo}:{uid}" for uid in evses}
+            | {f"urn:ngsi-ld:EVChargingStation:{cpo}:{location}" for location in locations})
+
+
 @pytest.fixture
-def simulator() -> Iterator[Simulator]:
-    sim = Simulator(free_port())
+def simulator_start() -> str:
+    """The simulated instant the simulator starts at; a test parametrizes it to run at other hours."""
+    return QUIET_START
+
+
+@pytest.fixture
+def simulator(simulator_start: str) -> Iterator[Simulator]:
+    sim = Simulator(free_port(), simulator_start)
     yield sim
     sim.process.stop()
 

@@ -6,11 +6,12 @@ import re
 from pathlib import Path
 
 import orjson
+import pytest
 import requests
 
 from citiesincharge.client import NgsiLdClient
 from citiesincharge.sdm import schema_errors
-from tests.integration.ocpi.conftest import AgentFactory, Simulator
+from tests.integration.ocpi.conftest import AgentFactory, Simulator, changed_entities
 from tests.support import BrokerProcess, Process, free_port, http_ok, wait_until
 
 CPOS = ("cpoA", "cpoB", "cpoC")
@@ -38,29 +39,39 @@ def test_first_full_sync_mirrors_every_operator(make_agent: AgentFactory, simula
     assert ngsi.count_entities(type="ChargingTariff") == 6
 
 
+# Night, morning peak and evening, on a weekday and at the weekend (the demand curve knows both):
+# at some of these hours EVs arrive in the simulated minute between the two syncs, at others none.
+STARTS = ("2026-03-02T03:00:00Z", "2026-03-02T08:00:00Z", "2026-03-02T18:00:00Z",  # a Monday
+          "2026-03-07T08:00:00Z", "2026-03-07T18:00:00Z")  # a Saturday
+
+
+@pytest.mark.parametrize("simulator_start", STARTS)
 def test_incremental_sync_moves_only_what_changed(make_agent: AgentFactory, simulator: Simulator,
                                                   ngsi: NgsiLdClient) -> None:
     agent = make_agent()
     simulator.admin("advance", minutes=1)  # the simulated clock is frozen: let the sync time pass the data's
     assert agent.run_once()
-    uid = next(iter(simulator.summary("cpoB")["evses"]))
-    simulator.admin("advance", minutes=1)
+    synced = {cpo: simulator.summary(cpo) for cpo in CPOS}
+    uid = next(iter(synced["cpoB"]["evses"]))
+    station_id = f"urn:ngsi-ld:EVChargingStation:cpoB:{uid.rsplit('-', 1)[0]}"
+    simulator.admin("advance", minutes=1)  # the town lives on in that minute too
     changed = simulator.admin(f"cpoB/evses/{uid}/status", {"status": "OUTOFORDER"})
-    before = agent.syncs["cpoB"].status.entities_written
-    fetched = agent.syncs["cpoB"].status.records["locations"]
-    assert agent.syncs["cpoB"].sync("locations")
-    assert agent.syncs["cpoB"].status.records["locations"] - fetched == 1  # date_from: only the changed location
-    assert agent.syncs["cpoB"].status.entities_written - before == 2  # the EVSE and its station
-    for other in ("cpoA", "cpoC"):
-        written = agent.syncs[other].status.entities_written
-        assert agent.syncs[other].sync("locations")
-        assert agent.syncs[other].status.entities_written == written  # nothing changed there
-    assert agent.outbox.flush().sent == 2
+    moved = {cpo: changed_entities(cpo, synced[cpo], simulator.summary(cpo)) for cpo in CPOS}
+    assert {f"urn:ngsi-ld:EVSE:cpoB:{uid}", station_id} <= moved["cpoB"]
+    for cpo in CPOS:
+        sync = agent.syncs[cpo]
+        written, fetched = sync.status.entities_written, sync.status.records["locations"]
+        assert sync.sync("locations")
+        locations = sum(":EVChargingStation:" in entity for entity in moved[cpo])
+        assert sync.status.records["locations"] - fetched == locations  # date_from: only the changed locations
+        # each changed EVSE and its station, and nothing at all where nothing changed
+        assert sync.status.entities_written - written == len(moved[cpo]), (cpo, sorted(moved[cpo]))
+    assert agent.outbox.flush().sent == sum(len(entities) for entities in moved.values())
     evse = ngsi.get_entity(f"urn:ngsi-ld:EVSE:cpoB:{uid}", attrs=["status"])
     assert evse["status"]["value"] == "OUTOFORDER"
     assert evse["status"]["observedAt"].startswith(changed["last_updated"][:19])
-    station = ngsi.get_entity(f"urn:ngsi-ld:EVChargingStation:cpoB:{uid.rsplit('-', 1)[0]}", options="keyValues")
-    assert station["status"] in ("withIncidence", "outOfService")
+    assert ngsi.get_entity(station_id, options="keyValues")["status"] in ("withIncidence", "outOfService")
+    assert evse_statuses(ngsi) == expected_evses(simulator)
 
 
 def test_restart_keeps_cursors_and_fingerprints(make_agent: AgentFactory, simulator: Simulator) -> None:
@@ -79,10 +90,15 @@ def test_broker_down_then_back_applies_everything_in_order(make_agent: AgentFact
     agent = make_agent(broker=broker.url)
     assert agent.run_once()
     broker.stop()  # the broker goes away for a while
-    uid = next(iter(simulator.summary("cpoA")["evses"]))
+    before = simulator.summary("cpoA")
+    uid = next(iter(before["evses"]))
+    forced = {f"urn:ngsi-ld:EVSE:cpoA:{uid}", f"urn:ngsi-ld:EVChargingStation:cpoA:{uid.rsplit('-', 1)[0]}"}
     for status in ("CHARGING", "AVAILABLE", "BLOCKED"):
         simulator.admin(f"cpoA/evses/{uid}/status", {"status": status})
         simulator.admin("advance", minutes=1)
+        after = simulator.summary("cpoA")
+        assert changed_entities("cpoA", before, after) == forced  # the town sleeps at the pinned start
+        before = after
         assert agent.syncs["cpoA"].sync("locations")  # polling goes on; writes wait in the outbox
         assert agent.outbox.flush().broker_down
     assert agent.outbox.depth() == 6  # three versions of the EVSE and of its station
