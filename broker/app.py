@@ -12,12 +12,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import citiesincharge
 from citiesincharge.settings import Settings
 
-from .errors import BadRequestData, NgsiLdError, PayloadTooLarge, Unauthorized
+from .errors import BadRequestData, InvalidRequest, NgsiLdError, PayloadTooLarge, ResourceNotFound, Unauthorized
+from .paths import EncodedSegments
 from .routes import attrs, batch, entities, info, subscriptions, temporal
 from .service import Broker
 
@@ -25,9 +27,23 @@ log = logging.getLogger(__name__)
 _PUBLIC_PREFIXES = ("/version", "/health", "/ngsi-ld/contexts/", "/docs", "/openapi.json")
 
 
-def problem(error: NgsiLdError) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+def problem(error: NgsiLdError, headers: dict[str, str] | None = None) -> Response:
+    if error.status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse(error.body(), status_code=error.status, headers=headers)
+
+
+def routing_problem(request: Request, error: StarletteHTTPException) -> NgsiLdError:
+    """What the router itself refuses (no such path, wrong method) as NGSI-LD ProblemDetails, so
+    a client parses every error the same way."""
+    where = f"{request.method} {request.url.path}"
+    if error.status_code == 404:
+        return ResourceNotFound(f"no resource at {where}")
+    if error.status_code == 405:
+        allowed = (error.headers or {}).get("Allow", "")
+        return InvalidRequest(f"method {request.method} is not allowed on {request.url.path}"
+                              + (f"; allowed: {allowed}" if allowed else ""), status=405)
+    return InvalidRequest(f"{where}: {error.detail}", status=error.status_code)
 
 
 class BodyLimit:
@@ -88,6 +104,10 @@ def create_app(settings: Settings, public_urls: list[str] | None = None) -> Fast
     async def _ngsi_error(_request: Request, error: NgsiLdError) -> Response:
         return problem(error)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _routing(request: Request, error: StarletteHTTPException) -> Response:
+        return problem(routing_problem(request, error), headers=dict(error.headers or {}))
+
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, error: RequestValidationError) -> Response:
         first = error.errors()[0]
@@ -120,4 +140,5 @@ def create_app(settings: Settings, public_urls: list[str] | None = None) -> Fast
         return response
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(EncodedSegments)
     return app

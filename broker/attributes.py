@@ -15,6 +15,7 @@ describes, and anything that fits no shape is rejected with the attribute named.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from shapely.geometry import shape
@@ -36,13 +37,37 @@ _RESERVED_NAMES = {"id", "type", "@context", "scope", "createdAt", "modifiedAt",
 _GEO_NAMES = {"location", "observationSpace", "operationSpace"}
 
 
+#: what RFC 3987 forbids in an IRI although it is neither space nor ASCII punctuation: controls
+#: (a NUL cuts C strings and HTTP headers), the bidi formatting marks (an id that reads differently
+#: from what it is) and lone surrogates (not encodable as UTF-8, so not storable).
+_FORBIDDEN_IN_IRI = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def iri_fault(value: object) -> str | None:
+    """Why ``value`` is not an IRI NGSI-LD can store and name in a URL, or None if it is one."""
+    if value is None:
+        return "is missing; a URI is required"
+    if not isinstance(value, str):
+        return f"must be a URI string, not {type(value).__name__}"
+    bad = _FORBIDDEN_IN_IRI.search(value)
+    if bad:
+        char = bad.group()
+        name = unicodedata.name(char, "a control character")
+        return f"contains U+{ord(char):04X} ({name}) at position {bad.start()}, which an IRI must not contain"
+    if not _URI.match(value):
+        return "is not a URI (scheme ':' then no spaces)"
+    return None
+
+
 def is_uri(value: object) -> bool:
-    return isinstance(value, str) and bool(_URI.match(value))
+    return iri_fault(value) is None
 
 
 def check_entity_id(value: object) -> str:
-    if not is_uri(value):
-        raise BadRequestData(f"entity id {value!r} is not a URI")
+    fault = iri_fault(value)
+    if fault is not None:
+        shown = ascii(value) if isinstance(value, str) else "(none)" if value is None else repr(value)[:80]
+        raise BadRequestData(f"entity id {shown} {fault}")
     return str(value)
 
 
@@ -63,6 +88,8 @@ def _infer_type(raw: Any, short: str) -> str:
     if isinstance(raw, dict):
         if "type" in raw:
             declared = raw["type"]
+            if not isinstance(declared, str):
+                raise BadRequestData(f"attribute '{short}': 'type' must be a string, not {type(declared).__name__}")
             if declared in _ATTR_TYPES:
                 return str(declared)
             if declared in _GEO_TYPES and "coordinates" in raw:

@@ -15,6 +15,7 @@ from typing import Any
 from shapely import ops
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
+from shapely.validation import explain_validity
 
 from .errors import BadRequestData
 
@@ -63,10 +64,16 @@ def parse_geometry(geometry: str | None, coordinates: str | None) -> BaseGeometr
     if not coordinates:
         raise BadRequestData("a geo-query needs 'coordinates'")
     try:
-        coords = json.loads(coordinates)
-        return shape({"type": geometry, "coordinates": coords})
+        reference = shape({"type": geometry, "coordinates": json.loads(coordinates)})
     except Exception as error:  # JSON and shapely both raise assorted types on malformed input
         raise BadRequestData(f"coordinates '{coordinates}' are not valid for {geometry} ({error})") from None
+    # An empty or self-intersecting geometry parses, then makes GEOS throw inside the predicates
+    # (``getY called on empty Point``): refuse it here, saying what is wrong with it.
+    if reference.is_empty:
+        raise BadRequestData(f"coordinates '{coordinates}' make an empty {geometry}")
+    if not reference.is_valid:
+        raise BadRequestData(f"coordinates '{coordinates}' make an invalid {geometry} ({explain_validity(reference)})")
+    return reference
 
 
 def compile_geo(georel: str | None, geometry: str | None, coordinates: str | None,

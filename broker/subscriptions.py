@@ -119,10 +119,10 @@ class SubscriptionIn(_Open):
         return self
 
 
-def validation_message(error: ValidationError) -> str:
+def validation_message(error: ValidationError, what: str = "subscription") -> str:
     first = error.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "body"
-    return f"subscription {where}: {first['msg']}"
+    return f"{what} {where}: {first['msg']}"
 
 
 def parse_subscription(body: dict[str, Any]) -> SubscriptionIn:

@@ -15,11 +15,12 @@ from ..attributes import check_entity_id, parse_fragment
 from ..errors import BadRequestData, ResourceNotFound
 from ..http import json_response, parse_options, read_body, tenant_of
 from ..jsonld import TermMap
+from ..paths import SegmentRoute
 from ..store import MergeMode
 from ..timeutil import now_iso
 from .common import broker_of, request_term_map
 
-router = APIRouter(prefix="/ngsi-ld/v1/entities/{entity_id}", tags=["attributes"])
+router = APIRouter(prefix="/ngsi-ld/v1/entities/{entity_id}", tags=["attributes"], route_class=SegmentRoute)
 
 
 async def _apply(request: Request, entity_id: str, mode: MergeMode, *, attr_id: str | None = None,

@@ -16,12 +16,14 @@ from ..attributes import check_entity_id, parse_entity, render_entity
 from ..errors import BadRequestData, NgsiLdError
 from ..geo import compile_geo
 from ..http import accepted, json_response, output_format, parse_options, read_body, tenant_of
+from ..paths import SegmentRoute
 from ..query import compile_query
+from ..query_body import parse_query_body
 from ..service import EntityQuery
 from ..timeutil import now_iso
 from .common import broker_of, expand_all, paging
 
-router = APIRouter(prefix="/ngsi-ld/v1/entityOperations", tags=["batch"])
+router = APIRouter(prefix="/ngsi-ld/v1/entityOperations", tags=["batch"], route_class=SegmentRoute)
 
 
 def _problem(entity_id: Any, error: NgsiLdError) -> dict[str, Any]:
@@ -112,22 +114,17 @@ async def batch_query(request: Request, limit: str | None = None, offset: str | 
     tenant = tenant_of(request)
     media = accepted(request)
     body = await read_body(request)
-    if not isinstance(body.data, dict) or body.data.get("type") != "Query":
-        raise BadRequestData("the body must be a Query object ({\"type\": \"Query\", ...})")
+    spec = parse_query_body(body.data)
     tm = await broker.term_map(body.context)
     opts = parse_options(options, {"keyValues", "simplified", "concise", "normalized", "sysAttrs", "count"})
     size, start = paging(limit, offset)
-    spec = body.data
-    selectors = spec.get("entities") or []
-    geo = spec.get("geoQ") or {}
-    base = EntityQuery(attrs=expand_all(tm, spec.get("attrs")),
-                       q=compile_query(spec["q"], tm) if spec.get("q") else None,
-                       geo=compile_geo(geo.get("georel"), geo.get("geometry"),
-                                       json.dumps(geo.get("coordinates")),
-                                       tm.expand(geo.get("geoproperty", "location"))) if geo else None)
-    queries = [EntityQuery(ids=[s["id"]] if s.get("id") else None, types={tm.expand(s["type"])} if s.get("type")
-                           else None, id_pattern=EntityQuery.pattern(s.get("idPattern")), attrs=base.attrs,
-                           q=base.q, geo=base.geo) for s in selectors] or [base]
+    geo = spec.geoQ
+    base = EntityQuery(attrs=expand_all(tm, spec.attrs), q=compile_query(spec.q, tm) if spec.q else None,
+                       geo=compile_geo(geo.georel, geo.geometry, json.dumps(geo.coordinates),
+                                       tm.expand(geo.geoproperty)) if geo else None)
+    queries = [EntityQuery(ids=[s.id] if s.id else None, types={tm.expand(s.type)} if s.type else None,
+                           id_pattern=EntityQuery.pattern(s.idPattern), attrs=base.attrs, q=base.q, geo=base.geo)
+               for s in spec.entities or ()] or [base]
     seen: dict[str, dict[str, Any]] = {}
     for query in queries:
         for entity in broker.select(tenant, query):

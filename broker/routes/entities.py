@@ -11,24 +11,24 @@ from ..attributes import check_entity_id, parse_entity, render_entity
 from ..errors import BadRequestData
 from ..geo import compile_geo
 from ..http import accepted, json_response, output_format, parse_options, read_body, split_list, tenant_of
+from ..paths import SegmentRoute, segment_url
 from ..query import compile_query
 from ..service import EntityQuery
 from ..timeutil import now_iso
 from .common import broker_of, expand_all, paging, request_term_map
 
-router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"])
+router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"], route_class=SegmentRoute)
 _READ_OPTIONS = {"keyValues", "simplified", "concise", "normalized", "sysAttrs", "count"}
 
 
-def _geojson_collection(entities: list[dict[str, Any]], geoproperty: str) -> dict[str, Any]:
-    features = []
-    for entity in entities:
-        geometry = entity.get(geoproperty)
-        if isinstance(geometry, dict):
-            geometry = geometry.get("value", geometry)
-        features.append({"id": entity["id"], "type": "Feature", "geometry": geometry,
-                         "properties": {k: v for k, v in entity.items() if k != "id"}})
-    return {"type": "FeatureCollection", "features": features}
+def _geojson_feature(entity_id: str, rendered: dict[str, Any], geoproperty: str) -> dict[str, Any]:
+    """One GeoJSON Feature; the id comes from the stored entity, as ``pick``/``omit`` may have
+    left it out of the rendered one (and a Feature has an id whatever the projection)."""
+    geometry = rendered.get(geoproperty)
+    if isinstance(geometry, dict):
+        geometry = geometry.get("value", geometry)
+    return {"id": entity_id, "type": "Feature", "geometry": geometry,
+            "properties": {k: v for k, v in rendered.items() if k != "id"}}
 
 
 @router.post("/entities", status_code=201)
@@ -40,7 +40,7 @@ async def create_entity(request: Request) -> Response:
     entity = parse_entity(body.data, tm, now_iso())
     change = broker.store.create(tenant, entity)
     broker.publish(tenant, [change])
-    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/entities/{entity['id']}"})
+    return Response(status_code=201, headers={"Location": segment_url("ngsi-ld", "v1", "entities", entity["id"])})
 
 
 @router.get("/entities")
@@ -95,7 +95,9 @@ async def query_entities(
     if count or "count" in opts:
         headers["NGSILD-Results-Count"] = str(len(matches))
     if media == "application/geo+json":
-        return json_response(_geojson_collection(rendered, geoproperty or "location"), media=media,
+        geo_name = geoproperty or "location"
+        features = [_geojson_feature(e["id"], r, geo_name) for e, r in zip(page, rendered, strict=True)]
+        return json_response({"type": "FeatureCollection", "features": features}, media=media,
                              context=context, headers=headers)
     return json_response(rendered, media=media, context=context, headers=headers)
 
@@ -116,8 +118,7 @@ async def retrieve_entity(request: Request, entity_id: str, attrs: str | None = 
     rendered = render_entity(entity, tm, fmt=fmt, attrs=wanted, sys_attrs="sysAttrs" in opts,
                              pick=set(split_list(pick) or []) or None, omit=set(split_list(omit) or []))
     if media == "application/geo+json":
-        return json_response(_geojson_collection([rendered], "location")["features"][0], media=media,
-                             context=context)
+        return json_response(_geojson_feature(entity["id"], rendered, "location"), media=media, context=context)
     return json_response(rendered, media=media, context=context)
 
 

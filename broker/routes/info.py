@@ -14,9 +14,10 @@ from citiesincharge import ldcontext
 
 from ..errors import ResourceNotFound
 from ..http import JSON_LD, accepted, json_response, tenant_of
+from ..paths import SegmentRoute
 from .common import broker_of, request_term_map
 
-router = APIRouter(tags=["discovery and operations"])
+router = APIRouter(tags=["discovery and operations"], route_class=SegmentRoute)
 
 
 @router.get("/ngsi-ld/v1/types")

@@ -10,12 +10,13 @@ from fastapi.responses import Response
 from ..attributes import check_entity_id
 from ..errors import AlreadyExists, BadRequestData, ResourceNotFound
 from ..http import accepted, context_from_link, json_response, read_body, tenant_of
+from ..paths import SegmentRoute, segment_url
 from ..service import Broker
 from ..subscriptions import CompiledSubscription, new_subscription_id
 from ..timeutil import now_iso
 from .common import broker_of, paging
 
-router = APIRouter(prefix="/ngsi-ld/v1/subscriptions", tags=["subscriptions"])
+router = APIRouter(prefix="/ngsi-ld/v1/subscriptions", tags=["subscriptions"], route_class=SegmentRoute)
 _SYSTEM = ("status", "createdAt", "modifiedAt", "@context", "_context")
 
 
@@ -58,7 +59,7 @@ async def create_subscription(request: Request) -> Response:
     doc["createdAt"] = doc["modifiedAt"] = stamp
     broker.install_subscription(tenant, doc, body.context, tm)
     broker.store.save_subscription(tenant, doc["id"], dict(doc, _context=body.context))
-    return Response(status_code=201, headers={"Location": f"/ngsi-ld/v1/subscriptions/{doc['id']}"})
+    return Response(status_code=201, headers={"Location": segment_url("ngsi-ld", "v1", "subscriptions", doc["id"])})
 
 
 @router.get("")

@@ -11,12 +11,13 @@ from ..attributes import check_entity_id
 from ..errors import BadRequestData, ResourceNotFound
 from ..http import accepted, json_response, parse_options, split_list, tenant_of
 from ..jsonld import TermMap
+from ..paths import SegmentRoute
 from ..query import compile_query
 from ..service import Broker, EntityQuery
 from ..temporal import TimeFilter, parse_aggr_methods, parse_period, render_temporal
 from .common import broker_of, expand_all, paging, request_term_map
 
-router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["temporal"])
+router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["temporal"], route_class=SegmentRoute)
 _OPTIONS = {"temporalValues", "aggregatedValues", "sysAttrs", "count"}
 
 
