@@ -5,8 +5,11 @@ again on output; it never needs full JSON-LD graph algorithms. Like Orion-LD, th
 context into a flat term map once, caches it, and then expands or compacts a name with two dict
 look-ups — full JSON-LD processing per request would cost milliseconds per entity.
 
-Remote contexts are fetched with a short timeout and cached; contexts shipped with the product and
-contexts preloaded from a local directory resolve without any network at all.
+Contexts shipped with the product (the NGSI-LD core context under the URL of every published
+version, the SDM subjects, the project context) and contexts preloaded from a local directory
+resolve without any network at all and are never subject to the fetch policy. Any other URL is
+fetched only as :mod:`broker.context_policy` allows, and both what was fetched and what failed
+are kept in bounded LRU caches, so that no stream of distinct URLs grows the broker's memory.
 """
 
 from __future__ import annotations
@@ -16,18 +19,23 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from citiesincharge import ldcontext
 
+from .context_policy import ContextFetcher, ContextPolicy
 from .errors import BadRequestData, InvalidRequest, LdContextNotAvailable
 
 log = logging.getLogger(__name__)
 
 CORE = ldcontext.CORE_CONTEXT_URL
+#: Every published URL of the NGSI-LD core context resolves to the vendored one, never fetched:
+#: it is part of every request's context, so it must not depend on the network (Orion-LD does the
+#: same). ``ldcontext`` lists the versions up to the vendored v1.8, whose terms are a superset of
+#: theirs; v1.9 is added here, its few new terms fall back to the default @vocab.
+CORE_ALIASES = (*ldcontext.CORE_CONTEXT_ALIASES, "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld")
 #: Members of entities and attributes that are NGSI-LD structure, never user terms.
 STRUCTURAL = frozenset({
     "id", "type", "value", "object", "objectType", "observedAt", "unitCode", "datasetId",
@@ -123,23 +131,42 @@ class ContextResolver:
 
     ``preloaded`` maps context URLs to documents that never need the network (the vendored core
     and SDM contexts, the project context, and whatever a site drops into its context directory).
+    Other URLs go through ``policy``; a failure is remembered for ``failure_ttl`` seconds (by
+    ``clock``, injectable for tests) so that a client repeating a dead URL does not cost a fetch
+    each time, and at most ``failure_cache_size`` failures are remembered, least recent dropped.
     """
 
-    def __init__(self, *, fetch_timeout: float = 5.0, cache_size: int = 256,
-                 failure_ttl: float = 10.0) -> None:
-        self.fetch_timeout = fetch_timeout
+    def __init__(self, *, policy: ContextPolicy | None = None, cache_size: int = 256,
+                 failure_cache_size: int = 1024, failure_ttl: float = 10.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.policy = policy or ContextPolicy()
         self.failure_ttl = failure_ttl
         self.cache_size = cache_size
+        self.failure_cache_size = failure_cache_size
         self.preloaded: dict[str, Any] = {}
+        self._clock = clock
         self._documents: OrderedDict[str, Any] = OrderedDict()
-        self._failures: dict[str, tuple[float, LdContextNotAvailable]] = {}
+        #: url -> (when, status, detail); the error is rebuilt on each hit, never re-raised itself
+        #: (a re-raised exception keeps growing its traceback, and with it the frames it holds).
+        self._failures: OrderedDict[str, tuple[float, int, str]] = OrderedDict()
         self._maps: OrderedDict[str, TermMap] = OrderedDict()
         self._lock = threading.Lock()
-        self._http = requests.Session()
+        self._fetcher = ContextFetcher(self.policy)
         for url, file_name in ldcontext.VENDORED_CONTEXTS.items():
             self.preloaded[url] = ldcontext.load_vendored(file_name)["@context"]
-        for alias in ldcontext.CORE_CONTEXT_ALIASES:
+        for alias in CORE_ALIASES:
             self.preloaded[alias] = self.preloaded[CORE]
+
+    def close(self) -> None:
+        self._fetcher.close()
+
+    @property
+    def cached_failures(self) -> int:
+        return len(self._failures)
+
+    @property
+    def cached_documents(self) -> int:
+        return len(self._documents)
 
     def preload(self, url: str, document: dict[str, Any]) -> None:
         if "@context" not in document:
@@ -206,20 +233,21 @@ class ContextResolver:
         """The ``@context`` value of the document at ``url`` (preloaded, cached or fetched)."""
         if url in self.preloaded:
             return self.preloaded[url]
-        if not url.startswith(("http://", "https://")):
-            raise BadRequestData(f"@context '{url}' is not an http(s) URL")
         with self._lock:
             if url in self._documents:
                 self._documents.move_to_end(url)
                 return self._documents[url]
             failed = self._failures.get(url)
-            if failed and time.monotonic() - failed[0] < self.failure_ttl:
-                raise failed[1]
+            if failed is not None:
+                when, status, detail = failed
+                if self._clock() - when < self.failure_ttl:
+                    self._failures.move_to_end(url)
+                    raise LdContextNotAvailable(detail, status=status)
+                del self._failures[url]
         try:
             value = self._fetch(url)
         except LdContextNotAvailable as error:
-            with self._lock:
-                self._failures[url] = (time.monotonic(), error)
+            self._remember_failure(url, error)
             raise
         with self._lock:
             self._documents[url] = value
@@ -227,19 +255,17 @@ class ContextResolver:
                 self._documents.popitem(last=False)
         return value
 
+    def _remember_failure(self, url: str, error: LdContextNotAvailable) -> None:
+        with self._lock:
+            self._failures[url] = (self._clock(), error.status, error.detail)
+            self._failures.move_to_end(url)
+            while len(self._failures) > self.failure_cache_size:
+                self._failures.popitem(last=False)
+
     def _fetch(self, url: str) -> Any:
+        raw = self._fetcher.fetch(url)
         try:
-            response = self._http.get(url, timeout=self.fetch_timeout,
-                                      headers={"Accept": "application/ld+json, application/json"})
-        except requests.Timeout:
-            raise LdContextNotAvailable(f"@context {url} did not answer within {self.fetch_timeout} s",
-                                        status=504) from None
-        except requests.RequestException as error:
-            raise LdContextNotAvailable(f"@context {url} cannot be fetched: {type(error).__name__}") from None
-        if response.status_code != 200:
-            raise LdContextNotAvailable(f"@context {url} answered HTTP {response.status_code}")
-        try:
-            document = response.json()
+            document = json.loads(raw)
         except ValueError:
             raise LdContextNotAvailable(f"@context {url} is not valid JSON") from None
         if not isinstance(document, dict) or "@context" not in document:

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from citiesincharge import ldcontext
 from citiesincharge.settings import Settings
 
+from .context_policy import ContextPolicy
 from .errors import NgsiLdError
 from .geo import GeoPredicate
 from .jsonld import ContextResolver, TermMap
@@ -70,7 +71,8 @@ class Broker:
         path = None if settings.broker_memory else Path(settings.data_dir) / "broker.sqlite"
         self.store = Store(path)
         self._heavy = ThreadPoolExecutor(max_workers=settings.query_workers, thread_name_prefix="cic-query")
-        self.contexts = ContextResolver(fetch_timeout=settings.context_fetch_timeout)
+        self.contexts = ContextResolver(policy=ContextPolicy.from_settings(settings),
+                                        cache_size=settings.context_cache_size)
         for base in public_urls:
             self.contexts.preload(ldcontext.project_context_url(base), ldcontext.project_context_document())
         if settings.context_dir is not None:
@@ -85,6 +87,7 @@ class Broker:
     def close(self) -> None:
         self.notifier.close()
         self._heavy.shutdown(wait=True)
+        self.contexts.close()
         self.store.close()
 
     async def offload(self, work: Callable[..., T], *args: Any) -> T:

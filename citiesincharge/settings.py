@@ -44,7 +44,17 @@ class Settings(BaseSettings):
     broker_auth_token_file: Path | None = Field(None, description="file holding the broker's required token")
     context_dir: Path | None = Field(
         None, description="directory with contexts.json ({url: file}) of @contexts to preload offline")
-    context_fetch_timeout: float = Field(5.0, gt=0, description="timeout for fetching a remote @context")
+    context_fetch_timeout: float = Field(
+        5.0, gt=0, description="total seconds one remote @context fetch may take (look-up to last byte)")
+    context_allowed_hosts: str = Field(
+        "uri.etsi.org,forge.etsi.org,smartdatamodels.org,raw.githubusercontent.com,"
+        "smart-data-models.github.io,schema.lab.fiware.org,fiware.github.io",
+        description="comma-separated hosts the broker may fetch a client's @context from "
+        "(*.example.org: its sub-domains; *: any public host)")
+    context_allow_private: bool = Field(
+        False, description="also fetch @contexts from loopback, private, link-local and other non-public addresses")
+    context_max_bytes: int = Field(1024 * 1024, gt=0, description="largest remote @context document fetched")
+    context_cache_size: int = Field(256, ge=1, description="remote @context documents (and term maps) kept in memory")
     max_body_bytes: int = Field(8 * 1024 * 1024, gt=0, description="largest request body the broker accepts")
     notify_workers: int = Field(4, ge=1, description="concurrent notification deliveries")
     query_workers: int = Field(2, ge=1, description="threads that run queries and big writes off the event "

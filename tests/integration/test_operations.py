@@ -14,7 +14,7 @@ def test_version_and_health(embedded: str) -> None:
     version = requests.get(f"{embedded}/version", timeout=5).json()
     assert version["broker"] == "citiesincharge-embedded" and "1.8" in version["ngsiLdSpec"]
     health = requests.get(f"{embedded}/health", timeout=5).json()
-    assert health["status"] == "ok"
+    assert health == {"status": "ok"}  # up, and nothing an anonymous caller may not know
 
 
 def test_metrics_count_requests_entities_and_notifications(embedded: str, api: Api, receiver: Receiver) -> None:
@@ -51,6 +51,11 @@ def test_bearer_token_auth_from_a_rotating_file(tmp_path: Path) -> None:
         ok = api.get("/entities", {"type": "EVSE"}, headers={"Authorization": "Bearer first-secret"})
         assert ok.status_code == 200
         assert requests.get(f"{broker.url}/version", timeout=5).status_code == 200  # public
+        assert requests.get(f"{broker.url}/health", timeout=5).json() == {"status": "ok"}  # public
+        metrics = requests.get(f"{broker.url}/metrics", timeout=5)
+        assert metrics.status_code == 401 and "ngsild_entities" not in metrics.text  # counts need the token
+        assert "ngsild_entities" in requests.get(f"{broker.url}/metrics", timeout=5,
+                                                 headers={"Authorization": "Bearer first-secret"}).text
         token_file.write_text("second-secret\n")
         time.sleep(0.01)  # mtime granularity
         token_file.touch()
