@@ -86,6 +86,8 @@ headers = st.fixed_dictionaries({}, optional={
     "Accept": st.sampled_from(["*/*", "application/json", "application/ld+json", "application/geo+json",
                                "text/html", "application/json;q=0", ""]),
     "Link": st.sampled_from([f"<https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld>; {CONTEXT_REL}",
+                             f"<http://127.0.0.1:1/ctx.jsonld>; {CONTEXT_REL}",  # refused by the fetch policy
+                             f"<http://169.254.169.254/latest/meta-data>; {CONTEXT_REL}",
                              "<>; rel=x", "garbage", "<a>;",
                              f"<urn:x>; {CONTEXT_REL}"]),
     "NGSILD-Tenant": st.sampled_from(FUZZ_TENANTS[1:]),
