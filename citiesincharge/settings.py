@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     parking_site_interval: float = Field(1.0, gt=0, description="seconds between site occupancy recounts")
     parking_max_clock_skew: float = Field(
         300, ge=0, description="seconds a sensor time may lie ahead of arrival (0: no check, for accelerated demos)")
+    parking_max_attempts: int = Field(
+        5, ge=1, description="times a message failing for an unforeseen reason is tried before it is quarantined")
 
     service_host: str = Field(
         "127.0.0.1", description="bind address of the agents' and workers' HTTP (status, notifications)")

@@ -1,12 +1,17 @@
-"""From MQTT messages to ParkingSpot writes: decode, map, order, coalesce, queue.
+"""From MQTT messages to ParkingSpot writes: judge each message, order, coalesce, queue.
 
-Per batch of messages (gathered for ``CIC_PARKING_BATCH_MS``): the topic names the vendor
-mapping; the payload is decoded (JSON or text) and mapped; the sensor id finds the bay in the
-registry. A bay's event older than what is already known is stale and dropped (late and duplicate
-deliveries are normal in MQTT); an event that repeats the known status only refreshes the bay's
-heartbeat; the rest is coalesced per bay (the newest wins) and queued in the outbox in one
-transaction together with the bays' new state. Anything that cannot be read is quarantined with
-its reason and never holds up the others.
+Per batch of messages (gathered for ``CIC_PARKING_BATCH_MS``) each message is judged on its own
+(``agents/parking/reading.py``): the topic names the vendor mapping; the payload is decoded and
+checked; the sensor id finds the bay in the registry. A message that cannot be read is quarantined
+with a reason a person understands. A bay's event older than what is already known is stale and
+dropped (late and duplicate deliveries are normal in MQTT); an event that repeats the known status
+only refreshes the bay's heartbeat; the rest is coalesced per bay (the newest wins) and queued in
+the outbox in one transaction together with the bays' new state and the batch's quarantined
+messages, so every message of the batch has its outcome stored at once (and only then is
+acknowledged).
+
+One bad message never blocks the others: see ``Pipeline.process`` for what happens when storing
+fails.
 """
 
 from __future__ import annotations
@@ -15,24 +20,31 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from citiesincharge.client import NgsiLdClient
 from citiesincharge.errors import NgsiLdClientError
-from mappings.engine import MappingError
+from mappings.engine import Mapping, MappingError
 
 from ..db import AgentDb
 from ..outbox import Outbox
-from ..quarantine import Quarantine
+from ..quarantine import Quarantine, Rejection
+from . import reading
+from .reading import Unreadable
 from .registry import Bay, Registry
 
 log = logging.getLogger(__name__)
 MAX_AGE_S = 30 * 24 * 3600  # an event older than a month is not a live observation
+RETRY_BASE_S = 0.5  # first wait before a failed message is tried again; doubles with each attempt
+RETRY_MAX_S = 30.0
+# Failures that say nothing about the messages: the agent's own store is locked, full or gone for a
+# moment, or the broker could not be asked. The batch waits and is tried again as it is.
+TRANSIENT: tuple[type[Exception], ...] = (sqlite3.OperationalError, NgsiLdClientError)
 
 
 @dataclass
@@ -42,6 +54,19 @@ class Message:
     received: float  # epoch seconds
     mid: int = 0
     qos: int = 0
+    connection: int = 0  # which MQTT connection it came in on (its packet id means something on that one)
+    attempts: int = 0  # times processing it failed for a reason nobody foresaw
+    retry_at: float = 0.0  # time.monotonic() before which it is not tried again
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A message read: the ParkingSpot update it means."""
+
+    message: Message
+    entity: dict[str, Any]
+    bay: Bay
+    observed: str  # ISO, UTC, "...Z"
 
 
 @dataclass
@@ -60,6 +85,35 @@ class BatchResult:
     quarantined: int = 0
     sites: set[str] = field(default_factory=set)
     queued_seq: int = 0
+    newest: str | None = None  # observedAt of the newest event written
+    done: list[Message] = field(default_factory=list)  # outcome stored: acknowledge them
+    retry: list[Message] = field(default_factory=list)  # no outcome yet: to be processed again
+    postponed: str | None = None  # why the whole batch waits (a transient failure)
+
+    def merge(self, other: BatchResult) -> BatchResult:
+        """The two results as one (for a batch stored one message at a time)."""
+        for name in ("written", "stale", "repeated", "coalesced", "quarantined"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.sites |= other.sites
+        self.queued_seq = max(self.queued_seq, other.queued_seq)
+        self.newest = max(filter(None, (self.newest, other.newest)), default=None)
+        self.done += other.done
+        self.retry += other.retry
+        self.postponed = self.postponed or other.postponed
+        return self
+
+
+@dataclass
+class _Trace:
+    """What is known so far of a message, for its quarantine row: which source, which record."""
+
+    mapping: Mapping | None
+    source: str
+    record: str
+    payload: Any
+
+    def rejection(self, field: str, reason: str) -> Rejection:
+        return Rejection(self.source, self.record, field, reason, self.payload)
 
 
 def _iso(epoch: float) -> str:
@@ -88,7 +142,7 @@ class PipelineMetrics:
 class Pipeline:
     def __init__(self, registry: Registry, db: AgentDb, outbox: Outbox, quarantine: Quarantine,
                  metrics: PipelineMetrics, *, broker_check: NgsiLdClient | None = None,
-                 max_clock_skew: float = 300) -> None:
+                 max_clock_skew: float = 300, max_attempts: int = 5) -> None:
         self.registry = registry
         self.db = db
         self.outbox = outbox
@@ -96,6 +150,7 @@ class Pipeline:
         self.metrics = metrics
         self.broker_check = broker_check  # replicas: also compare with what the broker already holds
         self.max_clock_skew = max_clock_skew  # sensor clocks drift; further ahead is an impossible time
+        self.max_attempts = max_attempts  # failures of one message, for unforeseen reasons, before quarantine
         self.lock = threading.Lock()
         db.execute("CREATE TABLE IF NOT EXISTS bay_state (bay TEXT PRIMARY KEY, status TEXT, observed TEXT, "
                    "last_seen REAL)")
@@ -107,95 +162,180 @@ class Pipeline:
 
     # -- events ------------------------------------------------------------------------------
     def process(self, messages: list[Message]) -> BatchResult:
-        result = BatchResult()
+        """Judge every message and store all their outcomes; never fails for one message's sake.
+
+        * A message that cannot be read is quarantined with its reason, in the batch's transaction.
+        * A transient failure (``TRANSIENT``) postpones the whole batch as it is: nothing is
+          quarantined for it and nothing acknowledged; the caller tries the batch again.
+        * Any other failure is narrowed down by storing the batch one message at a time. The
+          message that still fails is tried again later (with backoff) and quarantined after
+          ``max_attempts`` failures, so it never holds back the others.
+        """
         with self.lock:
-            candidates: dict[str, tuple[dict[str, Any], Bay, float]] = {}
-            for message in messages:
-                read = self._read(message)
-                if read is None:
-                    result.quarantined += 1
-                    continue
-                entity, bay = read
-                newest = candidates.get(entity["id"])
-                if newest is None:
-                    candidates[entity["id"]] = (entity, bay, message.received)
-                elif entity["status"] == newest[0]["status"]:
-                    result.repeated += 1  # the same event delivered twice
-                elif entity["status"]["observedAt"] > newest[0]["status"]["observedAt"]:
-                    candidates[entity["id"]] = (entity, bay, message.received)
-                    result.coalesced += 1
-                else:
-                    result.stale += 1
-            known = self._broker_states(list(candidates)) if self.broker_check and candidates else {}
-            changed: list[dict[str, Any]] = []
-            updates: list[tuple[str, BayState]] = []
-            for entity_id, (entity, bay, received) in candidates.items():
-                status, observed = entity["status"]["value"], entity["status"]["observedAt"]
-                state = self.states.get(entity_id)
-                previous = max([s for s in (state.observed if state else None, known.get(entity_id, (None, None))[1])
-                                if s], default=None)
-                if previous is not None and observed < previous:
-                    result.stale += 1
-                    continue
-                new_state = BayState(status, observed, max(received, state.last_seen if state else 0.0))
-                updates.append((entity_id, new_state))
-                same_status = state is not None and state.status == status
-                if same_status or (entity_id in known and known[entity_id][0] == status):
-                    result.repeated += 1  # a heartbeat or a duplicate: nothing new for the context
-                    continue
-                known_to_broker = state is not None or entity_id in known
-                changed.append(_slim(entity) if known_to_broker else entity)
-                result.sites.add(bay.site)
-            if updates:
-                result.queued_seq = self.outbox.put(changed, also=lambda conn: self._save(conn, updates))
-                for entity_id, new_state in updates:
-                    self.states[entity_id] = new_state
-            result.written = len(changed)
-        self._count(result, changed)
+            result = self._process(messages)
+        self._count(result)
         return result
 
-    def _read(self, message: Message) -> tuple[dict[str, Any], Bay] | None:
-        """The ParkingSpot update a message means, or None (quarantined with the reason)."""
-        where = f"mqtt/{message.topic.split('/')[0]}"
-        mapping = self.registry.mapping_for_topic(message.topic)
-        if mapping is None:
-            self.quarantine.add(where, message.topic, "topic", "no source in the bay registry for this topic")
-            return None
-        where = f"mqtt/{mapping.name}"
+    def _process(self, messages: list[Message]) -> BatchResult:
         try:
-            record: Any = orjson.loads(message.payload) if mapping.payload == "json" else message.payload.decode()
-        except (orjson.JSONDecodeError, UnicodeDecodeError):
-            self.quarantine.add(where, message.topic, "payload", f"not {mapping.payload}",
-                                message.payload[:500].decode("utf-8", "replace"))
-            return None
+            return self._store(messages)
+        except TRANSIENT as error:
+            log.warning("batch of %d messages postponed, to be tried again: %s", len(messages), error)
+            return BatchResult(retry=list(messages), postponed=str(error))
+        except Exception as error:
+            if len(messages) == 1:
+                return self._failed(messages[0], error)
+            log.warning("storing a batch of %d messages failed (%s: %s); storing them one by one", len(messages),
+                        type(error).__name__, error)
+            result = BatchResult()
+            for message in messages:
+                result.merge(self._process([message]))
+            return result
+
+    def _store(self, messages: list[Message]) -> BatchResult:
+        """Judge the messages, then store the changes and the rejections in one transaction."""
+        result = BatchResult()
+        readings: list[Reading] = []
+        rejections: list[Rejection] = []
+        for message in messages:
+            verdict = self._judge(message)
+            if verdict is None:
+                result.retry.append(message)
+                continue
+            result.done.append(message)
+            if isinstance(verdict, Reading):
+                readings.append(verdict)
+            else:
+                rejections.append(verdict)
+        changed, updates = self._changes(self._newest_per_bay(readings, result), result)
+        if updates or rejections:
+            def keep(conn: sqlite3.Connection) -> None:
+                self._save(conn, updates)
+                self.quarantine.insert(conn, rejections)
+
+            result.queued_seq = self.outbox.put(changed, also=keep)
+            self.states.update(updates)
+            self.quarantine.announce(rejections)
+        result.written = len(changed)
+        result.quarantined = len(rejections)
+        result.newest = max((e["status"]["observedAt"] for e in changed), default=None)
+        return result
+
+    def _judge(self, message: Message) -> Reading | Rejection | None:
+        """What a message means, why it is rejected, or None: to be tried again later."""
+        trace = self._trace(message)
+        try:
+            return self._read(message, trace)
+        except Unreadable as error:
+            return trace.rejection(error.field, error.reason)
+        except Exception as error:  # nobody foresaw this one: tried again, quarantined after max_attempts
+            return self._attempt_failed(message, trace, error)
+
+    def _trace(self, message: Message) -> _Trace:
+        mapping = self.registry.mapping_for_topic(message.topic)
+        source = f"mqtt/{mapping.name}" if mapping else f"mqtt/{message.topic.split('/')[0]}"
+        return _Trace(mapping, source, message.topic, message.payload[:500].decode("utf-8", "replace"))
+
+    def _read(self, message: Message, trace: _Trace) -> Reading:
+        """The ParkingSpot update a message means, or Unreadable with the reason."""
+        mapping = trace.mapping
+        if mapping is None:
+            raise Unreadable("topic", "no source in the bay registry for this topic")
+        record = reading.decode(message.payload, mapping)
+        trace.payload = record
         envelope: dict[str, Any] = {"record": record, "topic": message.topic.split("/"),
                                     "received": _iso(message.received)}
-        sensor = mapping.lookup_key(envelope)
-        if sensor is None:
-            self.quarantine.add(where, message.topic, "sensor", f"no sensor id at '{mapping.key}'", record)
-            return None
+        sensor = reading.sensor_id(mapping, envelope)
+        trace.record = sensor
         bay = self.registry.by_sensor.get(sensor)
         if bay is None:
-            self.quarantine.add(where, sensor, "sensor", "unknown sensor (not in the bay registry)", record)
-            return None
+            raise Unreadable("sensor", "unknown sensor (not in the bay registry)")
+        reading.check_state(mapping, envelope)
+        observed = reading.observed_at(mapping, envelope)
+        self._check_time(observed, message.received)
+        return Reading(message, self._entity(mapping, bay, envelope), bay, observed)
+
+    def _check_time(self, observed: str, received: float) -> None:
+        """A sensor time far ahead of the message's arrival, or months behind, is not a live event."""
+        age = received - _epoch(observed)
+        if self.max_clock_skew and age < -self.max_clock_skew:
+            raise Unreadable("time", f"impossible timestamp {observed} (in the future: {-age:.0f} s after the "
+                                     f"message arrived)")
+        if age > MAX_AGE_S:
+            raise Unreadable("time", f"impossible timestamp {observed} (too old: {age / 86400:.0f} days before "
+                                     f"the message arrived)")
+
+    def _entity(self, mapping: Mapping, bay: Bay, envelope: dict[str, Any]) -> dict[str, Any]:
         entity_id = self.registry.spot_id(bay)
         try:
-            entity: dict[str, Any]
             if entity_id in self.states:  # a bay already written needs only its new status (see _slim)
-                entity = {"id": entity_id, "type": mapping.target, "status": mapping.attribute("status", envelope)}
-            else:
-                envelope.update(self.registry.envelope_parts(bay))
-                entity = mapping.apply(envelope)
-            observed = entity["status"]["observedAt"]
-            age = message.received - _epoch(observed)
+                return {"id": entity_id, "type": mapping.target, "status": mapping.attribute(reading.STATE, envelope)}
+            envelope.update(self.registry.envelope_parts(bay))
+            return mapping.apply(envelope)
         except MappingError as error:
-            self.quarantine.add(where, sensor, error.field, error.reason, record)
-            return None
-        if (self.max_clock_skew and age < -self.max_clock_skew) or age > MAX_AGE_S:
-            self.quarantine.add(where, sensor, "time", f"impossible timestamp {observed} "
-                                f"({'in the future' if age < 0 else 'too old'})", record)
-            return None
-        return entity, bay
+            raise Unreadable(error.field, reading.mapping_reason(mapping, error.field, error.reason)) from None
+
+    def _attempt_failed(self, message: Message, trace: _Trace, error: Exception) -> Rejection | None:
+        """Count a failure of the message; its rejection once it has failed ``max_attempts`` times."""
+        message.attempts += 1
+        what = f"{type(error).__name__}: {error}"
+        if message.attempts >= self.max_attempts:
+            return trace.rejection("processing", f"failed {message.attempts} times, the last time with {what}")
+        message.retry_at = time.monotonic() + min(RETRY_MAX_S, RETRY_BASE_S * 2 ** (message.attempts - 1))
+        log.warning("message on %s failed (%s), attempt %d of %d; to be tried again", message.topic, what,
+                    message.attempts, self.max_attempts, exc_info=message.attempts == 1)
+        return None
+
+    def _failed(self, message: Message, error: Exception) -> BatchResult:
+        """A message whose outcome could not be stored: tried again, or quarantined on its own."""
+        rejection = self._attempt_failed(message, self._trace(message), error)
+        if rejection is None:
+            return BatchResult(retry=[message])
+        self.quarantine.add_all([rejection])
+        return BatchResult(quarantined=1, done=[message])
+
+    @staticmethod
+    def _newest_per_bay(readings: Iterable[Reading], result: BatchResult) -> dict[str, Reading]:
+        """Coalesce a batch: per bay only its newest event (ties: the later arrival) goes on."""
+        newest: dict[str, Reading] = {}
+        for current in readings:
+            entity_id = current.entity["id"]
+            known = newest.get(entity_id)
+            if known is None:
+                newest[entity_id] = current
+            elif current.entity["status"] == known.entity["status"]:
+                result.repeated += 1  # the same event delivered twice
+            elif current.observed >= known.observed:
+                newest[entity_id] = current
+                result.coalesced += 1
+            else:
+                result.stale += 1
+        return newest
+
+    def _changes(self, candidates: dict[str, Reading], result: BatchResult
+                 ) -> tuple[list[dict[str, Any]], dict[str, BayState]]:
+        """The entities to write and the bays' new states (stale events and heartbeats sorted out)."""
+        known = self._broker_states(list(candidates)) if self.broker_check and candidates else {}
+        changed: list[dict[str, Any]] = []
+        updates: dict[str, BayState] = {}
+        for entity_id, current in candidates.items():
+            status = current.entity["status"]["value"]
+            state = self.states.get(entity_id)
+            previous = max([s for s in (state.observed if state else None, known.get(entity_id, (None, None))[1])
+                            if s], default=None)
+            if previous is not None and current.observed < previous:
+                result.stale += 1
+                continue
+            updates[entity_id] = BayState(status, current.observed,
+                                          max(current.message.received, state.last_seen if state else 0.0))
+            same_status = state is not None and state.status == status
+            if same_status or (entity_id in known and known[entity_id][0] == status):
+                result.repeated += 1  # a heartbeat or a duplicate: nothing new for the context
+                continue
+            known_to_broker = state is not None or entity_id in known
+            changed.append(_slim(current.entity) if known_to_broker else current.entity)
+            result.sites.add(current.bay.site)
+        return changed, updates
 
     def _broker_states(self, entity_ids: list[str]) -> dict[str, tuple[str, str]]:
         """(status, observedAt) the broker already has for these bays (replica mode)."""
@@ -209,11 +349,11 @@ class Pipeline:
                 if isinstance(e.get("status"), dict)}
 
     @staticmethod
-    def _save(conn: sqlite3.Connection, updates: list[tuple[str, BayState]]) -> None:
+    def _save(conn: sqlite3.Connection, updates: dict[str, BayState]) -> None:
         conn.executemany("INSERT OR REPLACE INTO bay_state VALUES (?, ?, ?, ?)",
-                         [(i, s.status, s.observed, s.last_seen) for i, s in updates])
+                         [(i, s.status, s.observed, s.last_seen) for i, s in updates.items()])
 
-    def _count(self, result: BatchResult, changed: list[dict[str, Any]]) -> None:
+    def _count(self, result: BatchResult) -> None:
         events = self.metrics.events
         events.labels("applied").inc(result.written)
         events.labels("stale").inc(result.stale)
@@ -221,9 +361,8 @@ class Pipeline:
         events.labels("coalesced").inc(result.coalesced)
         events.labels("quarantined").inc(result.quarantined)
         now = time.time()
-        if changed:
-            newest = max(e["status"]["observedAt"] for e in changed)
-            self.metrics.lag.set(max(0.0, now - _epoch(newest)))
+        if result.newest is not None:
+            self.metrics.lag.set(max(0.0, now - _epoch(result.newest)))
         for site in result.sites:
             self.last_event[site] = now
             self.metrics.site_last_event.labels(site).set(now)
@@ -234,7 +373,8 @@ class Pipeline:
         now = now or time.time()
         result = BatchResult()
         with self.lock:
-            changed, updates = [], []
+            changed: list[dict[str, Any]] = []
+            updates: dict[str, BayState] = {}
             for bay in self.registry.bays:
                 entity_id = self.registry.spot_id(bay)
                 state = self.states.get(entity_id)
@@ -244,12 +384,11 @@ class Pipeline:
                 envelope = self.registry.envelope_parts(bay)
                 observed = _iso(now)
                 changed.append(self._unknown(entity_id, envelope, observed))
-                updates.append((entity_id, BayState("unknown", observed, last_seen)))
+                updates[entity_id] = BayState("unknown", observed, last_seen)
                 result.sites.add(bay.site)
             if updates:
                 result.queued_seq = self.outbox.put(changed, also=lambda conn: self._save(conn, updates))
-                for entity_id, new_state in updates:
-                    self.states[entity_id] = new_state
+                self.states.update(updates)
                 log.info("%d bays silent beyond their heartbeat: status unknown", len(updates))
         result.written = len(changed)
         return result

@@ -2,9 +2,11 @@
 
 Threads: paho's network loop only appends messages to a list (it never waits on anything); the
 worker takes that list every ``CIC_PARKING_BATCH_MS``, runs the pipeline, and then acknowledges
-the messages to the MQTT broker, so a message is acknowledged only after it is stored durably (or
-quarantined): killed at any moment, the agent loses nothing, the MQTT broker redelivers. The
-outbox flusher writes to the NGSI-LD broker; the site counter recounts occupancy from it.
+the messages whose outcome is stored (in the outbox, or in quarantine): killed at any moment, the
+agent loses nothing, the MQTT broker redelivers. Messages without an outcome yet (the batch met a
+transient failure, or one message keeps failing) stay in this process and are tried again: the
+MQTT broker would redeliver them only after a reconnect. The outbox flusher writes to the NGSI-LD
+broker; the site counter recounts occupancy from it.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ from .. import mqtt as mqtt_setup
 from ..db import AgentDb
 from ..outbox import Outbox
 from ..quarantine import Quarantine
-from .pipeline import Message, Pipeline, PipelineMetrics
+from .pipeline import TRANSIENT, Message, Pipeline, PipelineMetrics
 from .registry import Registry
 from .sites import SiteCounter
 
 log = logging.getLogger(__name__)
+RETRY_PAUSE_S = 1.0  # wait after a transient failure (the agent's store busy) before trying a batch again
 
 
 class ParkingAgent:
@@ -48,12 +51,18 @@ class ParkingAgent:
         self.pipeline = Pipeline(registry, self.db, self.outbox, self.quarantine,
                                  PipelineMetrics(self.metrics_registry),
                                  broker_check=self.client if settings.mqtt_share_group else None,
-                                 max_clock_skew=settings.parking_max_clock_skew)
+                                 max_clock_skew=settings.parking_max_clock_skew,
+                                 max_attempts=settings.parking_max_attempts)
         self.sites = SiteCounter(registry, self.client, self.outbox)
         self.received = Counter("cic_parking_mqtt_messages_total", "MQTT messages received",
                                 registry=self.metrics_registry)
         self.connected = False
         self._inbox: list[Message] = []
+        self._held: list[Message] = []  # received, no outcome yet: tried again (worker thread only)
+        self._arrived = 0  # messages received (paho's thread only)
+        self._settled = 0  # messages with their outcome stored, or redelivered anew (worker thread only)
+        self.postponed: str | None = None  # why the last batch had to wait, while it waits
+        self._connection = (0, True)  # (how many connects so far, whether the last one resumed our session)
         self._inbox_lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -67,11 +76,13 @@ class ParkingAgent:
         group = self.settings.mqtt_share_group
         return [f"$share/{group}/{s.topic}" if group else s.topic for s in self.registry.sources]
 
-    def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: ReasonCode,
+    def _on_connect(self, client: mqtt.Client, _userdata: Any, flags: mqtt.ConnectFlags, reason: ReasonCode,
                     _properties: Any) -> None:
         if reason.is_failure:
             log.error("MQTT connection refused: %s", reason)
             return
+        with self._inbox_lock:
+            self._connection = (self._connection[0] + 1, flags.session_present)
         self.connected = True
         client.subscribe([(topic, 1) for topic in self.topics()])
         log.info("MQTT connected as %s, subscribed to %s", self.client_id, ", ".join(self.topics()))
@@ -83,8 +94,11 @@ class ParkingAgent:
             log.warning("MQTT connection lost (%s); reconnecting", reason)
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        self.received.inc()
+        self._arrived += 1
         with self._inbox_lock:
-            self._inbox.append(Message(message.topic, bytes(message.payload), time.time(), message.mid, message.qos))
+            self._inbox.append(Message(message.topic, bytes(message.payload), time.time(), message.mid, message.qos,
+                                       connection=self._connection[0]))
 
     # -- worker ------------------------------------------------------------------------------
     def _work(self) -> None:
@@ -92,23 +106,65 @@ class ParkingAgent:
         next_heartbeat = time.monotonic() + 1.0
         while not self._stop.is_set():
             time.sleep(pause)
-            with self._inbox_lock:
-                batch, self._inbox = self._inbox, []
+            batch = self._take()
             if batch:
-                self.received.inc(len(batch))
-                try:
-                    result = self.pipeline.process(batch)
-                except Exception:  # keep the messages unacknowledged: the MQTT broker redelivers them
-                    log.exception("batch of %d messages failed; not acknowledged", len(batch))
-                    continue
-                self.sites.touch(result.sites, result.queued_seq)
-                for message in batch:
-                    if message.qos:
-                        self.mqtt.ack(message.mid, message.qos)
+                self._handle(batch)
             if time.monotonic() >= next_heartbeat:
                 next_heartbeat = time.monotonic() + 1.0
-                silent = self.pipeline.silent_bays()
-                self.sites.touch(silent.sites, silent.queued_seq)
+                self._check_heartbeats()
+
+    def _check_heartbeats(self) -> None:
+        try:
+            silent = self.pipeline.silent_bays()
+        except TRANSIENT as error:  # the agent's store busy: the next round looks again
+            log.warning("sensor heartbeat check postponed: %s", error)
+            return
+        self.sites.touch(silent.sites, silent.queued_seq)
+
+    def _take(self) -> list[Message]:
+        """Held messages due for another try (oldest first), then what arrived since."""
+        with self._inbox_lock:
+            arrived, self._inbox = self._inbox, []
+            connection, resumed = self._connection
+        waiting = [m for m in self._held + arrived if self._still_ours(m, connection, resumed)]
+        self._settled += len(self._held) + len(arrived) - len(waiting)
+        now = time.monotonic()
+        self._held = [m for m in waiting if m.retry_at > now]
+        return [m for m in waiting if m.retry_at <= now]
+
+    @staticmethod
+    def _still_ours(message: Message, connection: int, resumed: bool) -> bool:
+        """Whether to process a message that arrived before the current connection: not when the
+        resumed session redelivers it anyway (that copy is processed), and without acknowledging it
+        when the session was lost (its packet id now means another message)."""
+        if message.connection == connection:
+            return True
+        if resumed:
+            return False
+        message.qos = 0
+        return True
+
+    def _handle(self, batch: list[Message]) -> None:
+        """Process a batch; acknowledge what has its outcome stored, hold the rest for another try."""
+        try:
+            result = self.pipeline.process(batch)
+        except Exception:  # a fault outside any one message (the pipeline's own): keep them all
+            log.exception("batch of %d messages failed; held for another try", len(batch))
+            self._hold(batch, RETRY_PAUSE_S)
+            return
+        self.postponed = result.postponed
+        self._settled += len(result.done)
+        self.sites.touch(result.sites, result.queued_seq)
+        for message in result.done:
+            if message.qos:
+                self.mqtt.ack(message.mid, message.qos)
+        self._hold(result.retry, RETRY_PAUSE_S if result.postponed else 0.0)
+
+    def _hold(self, messages: list[Message], pause: float) -> None:
+        not_before = time.monotonic() + pause
+        for message in messages:
+            message.retry_at = max(message.retry_at, not_before)
+        self._held.extend(messages)
 
     def _count_sites(self) -> None:
         while not self._stop.wait(self.settings.parking_site_interval):
@@ -141,6 +197,7 @@ class ParkingAgent:
         lag = next(iter(metric.lag.collect())).samples[0].value
         return {"clientId": self.client_id, "mqttConnected": self.connected, "topics": self.topics(),
                 "events": samples, "lagSeconds": round(lag, 3),
+                "unacknowledged": self._arrived - self._settled, "postponed": self.postponed,
                 "outbox": {"depth": self.outbox.depth(), "lastError": self.outbox.last_error},
                 "quarantine": {"total": self.quarantine.count(), "recent": self.quarantine.recent(20)},
                 "lastEventPerSite": {site: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
