@@ -31,11 +31,6 @@ from .errors import BadRequestData, InvalidRequest, LdContextNotAvailable
 log = logging.getLogger(__name__)
 
 CORE = ldcontext.CORE_CONTEXT_URL
-#: Every published URL of the NGSI-LD core context resolves to the vendored one, never fetched:
-#: it is part of every request's context, so it must not depend on the network (Orion-LD does the
-#: same). ``ldcontext`` lists the versions up to the vendored v1.8, whose terms are a superset of
-#: theirs; v1.9 is added here, its few new terms fall back to the default @vocab.
-CORE_ALIASES = (*ldcontext.CORE_CONTEXT_ALIASES, "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld")
 #: Members of entities and attributes that are NGSI-LD structure, never user terms.
 STRUCTURAL = frozenset({
     "id", "type", "value", "object", "objectType", "observedAt", "unitCode", "datasetId",
@@ -154,7 +149,7 @@ class ContextResolver:
         self._fetcher = ContextFetcher(self.policy)
         for url, file_name in ldcontext.VENDORED_CONTEXTS.items():
             self.preloaded[url] = ldcontext.load_vendored(file_name)["@context"]
-        for alias in CORE_ALIASES:
+        for alias in ldcontext.CORE_CONTEXT_ALIASES:
             self.preloaded[alias] = self.preloaded[CORE]
 
     def close(self) -> None:

@@ -27,10 +27,11 @@ VENDORED_CONTEXTS: dict[str, str] = {
 }
 
 #: Other published URLs of the NGSI-LD core context. Like Orion-LD, the broker treats them all as
-#: its built-in core context (v1.8 is a superset of the earlier versions' terms).
+#: its built-in core context: v1.8 is a superset of the earlier versions' terms, and the few terms
+#: v1.9 adds fall back to the default @vocab.
 CORE_CONTEXT_ALIASES = tuple(
     ["https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"]
-    + [f"https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.{minor}.jsonld" for minor in range(3, 8)]
+    + [f"https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.{minor}.jsonld" for minor in (3, 4, 5, 6, 7, 9)]
 )
 
 #: layering order of the compound context, later files win on a clashing term (core is last).

@@ -12,7 +12,8 @@ import pytest
 
 from broker.context_policy import Addresses, ContextFetcher, ContextPolicy, address_concern
 from broker.errors import BadRequestData, LdContextNotAvailable
-from broker.jsonld import CORE, CORE_ALIASES, ContextResolver
+from broker.jsonld import CORE, ContextResolver
+from citiesincharge import ldcontext
 from tests.context_server import ContextServer
 
 LOCAL = ContextPolicy(allowed_hosts=frozenset({"127.0.0.1"}), allow_private=True, timeout=1.0,
@@ -160,7 +161,7 @@ def test_document_cache_is_bounded(server: ContextServer) -> None:
 def test_core_context_of_every_version_is_offline(minor: int) -> None:
     nothing = ContextResolver(policy=ContextPolicy(allowed_hosts=frozenset()))
     url = f"https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.{minor}.jsonld"
-    assert url in CORE_ALIASES or url == CORE
+    assert url in ldcontext.CORE_CONTEXT_ALIASES or url == CORE
     assert nothing.term_map(url).expand("location") == "https://uri.etsi.org/ngsi-ld/location"
     assert nothing.term_map("https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld").expand(
         "observedAt") == "https://uri.etsi.org/ngsi-ld/observedAt"
