@@ -48,6 +48,20 @@ def parking_site(site: str, kind: Literal["OnStreetParking", "OffStreetParking"]
     return entity_id(kind, site)
 
 
+def derived(entity_type: str, kind: str, subject: str, *suffix: str) -> str:
+    """Id of a finding about ``subject`` (an Alert, a KPI, a forecast): ``urn:ngsi-ld:Alert:overstay:
+    ParkingSpot:site1:b2:20261201T1229Z``.
+
+    The subject's id is kept verbatim after its ``urn:ngsi-ld:`` (not percent-encoded again), so a
+    finding's id holds no ``%3A`` and can be pasted into ``/entities/{id}`` as it is; the subject's
+    own id is already a valid URN, so the result is one too. Not meant to be split with :func:`parse`.
+    """
+    if not subject.startswith(PREFIX):
+        raise ValueError(f"subject {subject!r} is not an NGSI-LD URN ({PREFIX}...)")
+    return entity_id(entity_type, kind) + ":" + ":".join(
+        [subject.removeprefix(PREFIX), *(_part(p, f"{entity_type} id suffix") for p in suffix)])
+
+
 def parse(value: str) -> EntityRef:
     """Split a project id back into its type and decoded parts."""
     if not value.startswith(PREFIX):

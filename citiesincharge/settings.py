@@ -9,7 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from . import ldcontext
@@ -120,7 +122,24 @@ class Settings(BaseSettings):
     demo_history_days: float = Field(
         21, ge=0, description="simulated days of history the demo's CPOs start with (for the forecasts)")
 
+    timezone: str = Field(
+        "Europe/London", description="the council's time zone (IANA name): local times in alert descriptions, "
+        "and where its days and months begin")
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{name!r} is not an IANA time zone (e.g. Europe/London)") from None
+        return name
+
+    def zone(self) -> ZoneInfo:
+        """The council's time zone, for local times people read and for its calendar."""
+        return ZoneInfo(self.timezone)
 
     def effective_context_url(self) -> str:
         return self.context_url or ldcontext.project_context_url(self.broker_url)
