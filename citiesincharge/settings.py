@@ -6,6 +6,7 @@ agents, workers and dashboard all follow. The README's configuration table lists
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from . import ldcontext
 from .secrets import resolve_secret
+from .worldclock import WorldClock
 
 
 class Settings(BaseSettings):
@@ -121,6 +123,12 @@ class Settings(BaseSettings):
     demo_history_days: float = Field(
         21, ge=0, description="simulated days of history the demo's CPOs start with (for the forecasts)")
 
+    clock_start: datetime | None = Field(
+        None, description="simulated event time at wall epoch second CIC_CLOCK_WALL (set by the demo for every "
+        "process; unset: real time)")
+    clock_wall: float = Field(0.0, description="wall-clock epoch second at which the clock read CIC_CLOCK_START")
+    clock_scale: float = Field(1.0, gt=0, description="simulated seconds per wall second")
+
     timezone: str = Field(
         "Europe/London", description="the council's time zone (IANA name): local times in alert descriptions, "
         "and where its days and months begin")
@@ -135,6 +143,12 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{name!r} is not an IANA time zone (e.g. Europe/London)") from None
         return name
+
+    def world_clock(self) -> WorldClock:
+        """Event time as every process of this run reads it (the demo's simulated clock, else real time)."""
+        if self.clock_start is None:
+            return WorldClock()
+        return WorldClock.anchored(self.clock_start, self.clock_scale, self.clock_wall)
 
     def zone(self) -> ZoneInfo:
         """The council's time zone, for local times people read and for its calendar."""
