@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from .forecasting import MAX_VAR_SERIES, SEASON, Forecast, Resolution, demand_series, forecast, var_forecast
+from .forecasting import MAX_VAR_SERIES, VAR_MIN_DAYS, Forecast, Resolution, demand_series, forecast, min_history, var_forecast
 from .sessions_csv import SessionsFileError, load_driver, load_sessions
 
 
@@ -25,7 +25,7 @@ def _areas(frame: pd.DataFrame, skipped: list[str]) -> list[Forecast]:
     """The VAR across areas (the file's area column, else the stations when they are few)."""
     by = "area" if "area" in frame else "station"
     daily = demand_series(frame, "daily", by=by)
-    if daily.shape[1] < 2 or daily.shape[1] > MAX_VAR_SERIES or len(daily) < 8 * 7 + 3 * 7:
+    if daily.shape[1] < 2 or daily.shape[1] > MAX_VAR_SERIES or len(daily) < VAR_MIN_DAYS:
         skipped.append(f"VAR across {by}s ({daily.shape[1]} series, {len(daily)} days: needs 2-{MAX_VAR_SERIES} "
                        f"series and 11 weeks; add an area column to group stations)")
         return []
@@ -43,7 +43,7 @@ def run(sessions: Path, resolutions: list[Resolution], out: Path | None, driver:
     skipped: list[str] = []
     for resolution in resolutions:
         table = demand_series(frame, resolution)
-        needed = 3 * SEASON[resolution]
+        needed = min_history(resolution)
         for station in table.columns:
             series = table[station]
             if len(series) < needed:
@@ -60,9 +60,9 @@ def run(sessions: Path, resolutions: list[Resolution], out: Path | None, driver:
     print(f"{'series':24} {'res':7} {'model':15} {'MASE':>7} {'baseline':>9} {'sMAPE':>7}  next")
     for item in results:
         chosen, baseline = item.chosen, item.baseline
-        print(f"{item.series[:24]:24} {item.resolution:7} {item.model:15} "
-              f"{chosen.mase if chosen else float('nan'):7.3f} {baseline.mase if baseline else float('nan'):9.3f} "
-              f"{chosen.smape if chosen else float('nan'):7.1f}  "
+        scores = (f"{chosen.mase:7.3f} {baseline.mase:9.3f} {chosen.smape:7.1f}" if chosen and baseline
+                  else f"{'not back-tested':>25}")
+        print(f"{item.series[:24]:24} {item.resolution:7} {item.model:15} {scores}  "
               + " ".join(f"{v:.1f}" for v in item.mean[:6]) + " ...")
     for note in skipped:
         print(f"skipped: {note}")

@@ -131,16 +131,30 @@ def smape(actual: np.ndarray, predicted: np.ndarray) -> float:
     return float(100 * np.mean(ratio))
 
 
+def min_train(resolution: Resolution) -> int:
+    """Periods an autoregression needs to be fitted at all: two seasons, its longest lag and a margin."""
+    return 2 * SEASON[resolution] + max(LAGS[resolution]) + 10
+
+
+def min_history(resolution: Resolution) -> int:
+    """Periods of history before a forecast is worth making: enough to fit *and* to back-test one
+    season, so that every forecast written comes with its scores next to the baseline's."""
+    return min_train(resolution) + SEASON[resolution]
+
+
+VAR_MIN_DAYS = 8 * 7 + 3 * 7  # the VAR's own training window plus three folds of a week
+
+
 def backtest(y: pd.Series, x: pd.DataFrame, resolution: Resolution, folds: int = 3) -> dict[str, Scores]:
     """Rolling-origin evaluation: the last ``folds`` horizons, each forecast from what came before."""
     season = SEASON[resolution]
-    min_train = 2 * season + max(LAGS[resolution]) + 10
+    fit_from = min_train(resolution)
     # each fold tests one horizon; with less history, shorter test windows (never under a season)
-    horizon = min(HORIZON[resolution], max(season, (len(y) - min_train) // folds))
+    horizon = min(HORIZON[resolution], max(season, (len(y) - fit_from) // folds))
     results: dict[str, list[tuple[float, float]]] = {"seasonalNaive": [], "autoregression": []}
     for fold in range(folds, 0, -1):
         origin = len(y) - fold * horizon
-        if origin < min_train:
+        if origin < fit_from:
             continue
         train, test = y.iloc[:origin], y.iloc[origin:origin + horizon].to_numpy()
         candidates = {"seasonalNaive": seasonal_naive(train, resolution, len(test))[0]}
@@ -196,11 +210,11 @@ def var_forecast(frame: pd.DataFrame, *, folds: int = 3, maxlags: int = 14) -> d
         return np.maximum(mean + back, 0), np.maximum(lower + back, 0), upper + back
 
     scored: dict[str, list[tuple[float, float]]] = {c: [] for c in frame.columns}
-    min_train = 8 * 7
-    test_len = min(horizon, max(7, (len(frame) - min_train) // folds))
+    var_train = 8 * 7
+    test_len = min(horizon, max(7, (len(frame) - var_train) // folds))
     for fold in range(folds, 0, -1):
         origin = len(frame) - fold * test_len
-        if origin < min_train:
+        if origin < var_train:
             continue
         predicted = fit_predict(frame.iloc[:origin], test_len)[0]
         for column_index, column in enumerate(frame.columns):
