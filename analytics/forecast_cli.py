@@ -9,7 +9,16 @@ from typing import Any
 
 import pandas as pd
 
-from .forecasting import MAX_VAR_SERIES, VAR_MIN_DAYS, Forecast, Resolution, demand_series, forecast, min_history, var_forecast
+from .forecasting import (
+    MAX_VAR_SERIES,
+    VAR_MIN_DAYS,
+    Forecast,
+    Resolution,
+    demand_series,
+    forecast,
+    min_history,
+    var_forecast,
+)
 from .sessions_csv import SessionsFileError, load_driver, load_sessions
 
 
