@@ -27,13 +27,13 @@ from citiesincharge import ids
 from . import findings
 from .base import Context, Worker, attribute_value
 from .clock import iso, parse
-from .forecasting import SEASON, Forecast, demand_series, forecast, var_forecast
+from .forecasting import VAR_MIN_DAYS, Forecast, demand_series, forecast, min_history, var_forecast
 from .reliability import insert
 from .sessions_csv import load_driver
 
 log = logging.getLogger(__name__)
-MIN_HOURS = 3 * SEASON["hourly"]  # three weeks before an hourly model is worth fitting
-MIN_DAYS = 11 * 7
+MIN_HOURS = min_history("hourly")  # ~4 weeks: fitted and back-tested, or not written
+MIN_DAYS = min_history("daily")
 
 
 
@@ -46,7 +46,8 @@ class DemandWorker(Worker):
         self.timelines: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
         self.evse_station: dict[str, tuple[str, str]] = {}  # EVSE -> (station, operator)
         self.forecasts_written = 0
-        self._sessions_at_last_try = 0
+        self._sessions_at_last_try = 0  # sessions known at the last training
+        self._sessions_at_last_tick = 0
         self._dirty = False
         minutes = context.settings.demand_retrain_minutes
         driver = context.settings.demand_driver_file
@@ -65,7 +66,6 @@ class DemandWorker(Worker):
         for entity in client.query_entities(type="EVSE", attrs=["status", "dataProvider", "refEVChargingStation"]):
             self.handle(entity)
         log.info("demand: back-filled %d sessions, %d chargers", len(self.sessions), len(self.evse_station))
-        self.ctx.timers.dispatch(self.retrain)
         if not self.scheduler.running:
             self.scheduler.start()
 
@@ -91,9 +91,7 @@ class DemandWorker(Worker):
 
     # -- utilisation -------------------------------------------------------------------------
     def tick(self) -> None:
-        if not self.forecasts_written and len(self.sessions) > self._sessions_at_last_try * 1.2 + 10:
-            self._sessions_at_last_try = len(self.sessions)
-            self.retrain()  # history arrived after the start (first sync): forecast as soon as it suffices
+        self._retrain_after_backfill()
         if not self._dirty:
             return
         self._dirty = False
@@ -140,7 +138,22 @@ class DemandWorker(Worker):
                             aggregated=[{"entityType": "EVSE", "attrs": ["status"]}])
 
     # -- forecasts ---------------------------------------------------------------------------
+    def _retrain_after_backfill(self) -> None:
+        """Retrain once a burst of history (an operator's first sync, weeks of sessions) has arrived.
+
+        Training while it streams in would forecast from a part of it (the first demo forecasts
+        were all zeros): wait until a tick brings no new sessions, then train if the history grew
+        by a fifth since the last training. The schedule retrains as usual after that.
+        """
+        count = len(self.sessions)
+        settled = count == self._sessions_at_last_tick
+        self._sessions_at_last_tick = count
+        if settled and count > self._sessions_at_last_try * 1.2 + 10:
+            self._sessions_at_last_try = count
+            self.retrain()
+
     def retrain(self) -> None:
+        self._sessions_at_last_try = len(self.sessions)
         if not self.sessions:
             return
         frame = pd.DataFrame([{"start": pd.Timestamp(start), "station": station, "area": operator}
@@ -158,7 +171,7 @@ class DemandWorker(Worker):
                 entities.append(self._entity(forecast(daily[station], "daily", name=station, exog=self.driver),
                                              station))
         areas = demand_series(frame[frame["start"] < day], "daily", by="area", until=day - pd.Timedelta(days=1))
-        if areas.shape[1] >= 2 and len(areas) >= MIN_DAYS:
+        if areas.shape[1] >= 2 and len(areas) >= VAR_MIN_DAYS:
             for area, result in var_forecast(areas).items():
                 entities.append(self._entity(result, f"urn:ngsi-ld:Organization:{area}", area=True))
         if not entities:

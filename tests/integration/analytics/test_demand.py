@@ -33,7 +33,7 @@ def session_history(ngsi: NgsiLdClient, days: int) -> None:
 
 
 def test_forecasts_from_session_history(start_analytics: ServiceFactory, ngsi: NgsiLdClient) -> None:
-    session_history(ngsi, 24)
+    session_history(ngsi, 30)  # fitted and back-tested: min_history("hourly") is ~4 weeks
     start_analytics(["demand"])
     wait_until(lambda: ngsi.count_entities(type="DemandForecast") >= 2, timeout=60, interval=0.5)
     forecasts = {f["refEVChargingStation"]: f for f in ngsi.query_entities(type="DemandForecast",
