@@ -185,8 +185,8 @@ class DemandWorker(Worker):
         step = timedelta(hours=1) if result.resolution == "hourly" else timedelta(days=1)
         start = result.index[0].to_pydatetime()
         entity: dict[str, Any] = {
-            "id": ids.entity_id("DemandForecast", "cic", subject.removeprefix(ids.PREFIX), result.resolution,
-                                result.model),
+            # one forecast per subject and resolution, whichever model won this time (no stale rivals)
+            "id": ids.derived("DemandForecast", result.resolution, subject),
             "type": "DemandForecast",
             "measure": {"type": "Property", "value": "sessionsStarted"},
             "resolution": {"type": "Property", "value": "PT1H" if result.resolution == "hourly" else "P1D"},

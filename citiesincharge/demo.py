@@ -16,14 +16,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 import requests
 from paho.mqtt.enums import CallbackAPIVersion
 
-from . import ldcontext
+from . import demo_clock, ldcontext
 from .settings import Settings
+from .worldclock import WorldClock
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +57,13 @@ class _Children:
                 raise RuntimeError(f"{name} did not become ready within {timeout:.0f} s")
             time.sleep(0.1)
 
-    def watch(self) -> None:
+    def watch(self, every_second: Callable[[], None] = lambda: None) -> None:
         while True:
             for name, process in self.running:
                 if process.poll() is not None:
                     raise RuntimeError(f"{name} stopped unexpectedly (exit code {process.returncode})")
-            time.sleep(0.5)
+            every_second()
+            time.sleep(1.0)
 
     def stop(self) -> None:
         for _name, process in reversed(self.running):
@@ -90,8 +93,16 @@ def _listening(url: str) -> bool:
         return False
 
 
-def run(settings: Settings) -> int:
+def run(settings: Settings, *, fresh: bool = False) -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    if fresh:
+        removed = demo_clock.forget(settings.data_dir)
+        print(f"--fresh: removed {', '.join(p.name for p in removed) or 'nothing'} from {settings.data_dir}/",
+              flush=True)
+    town, clock_note = demo_clock.begin(settings.data_dir, settings.demo_history_days, fresh=fresh,
+                                        now=datetime.now(UTC))
+    clock = WorldClock.anchored(town.reached, settings.demo_speed)
+    print(clock_note, flush=True)
     base = f"http://127.0.0.1:{settings.broker_port}"
     simulator = f"http://127.0.0.1:{settings.simulator_port}"
     ocpi_status = f"http://127.0.0.1:{settings.ocpi_agent_port}"
@@ -103,8 +114,9 @@ def run(settings: Settings) -> int:
            "CIC_PARKING_AGENT_PORT": str(settings.parking_agent_port),
            "CIC_MQTT_URL": settings.mqtt_url, "CIC_MQTT_PROTOCOL": settings.mqtt_protocol,
            "CIC_ANALYTICS_PORT": str(settings.analytics_port), "CIC_DEMAND_RETRAIN_MINUTES": "10",
-           # the simulators run at 60x: their timestamps run ahead of the wall clock
-           "CIC_PARKING_MAX_CLOCK_SKEW": "0", "CIC_ANALYTICS_TIME_SCALE": "60"}
+           # the simulators run ahead of the wall clock, all on the one clock of this run
+           "CIC_PARKING_MAX_CLOCK_SKEW": "0", "CIC_ANALYTICS_TIME_SCALE": repr(settings.demo_speed),
+           **clock.environment()}
     children = _Children(env)
     try:
         mqtt_note = f"{settings.mqtt_url} (already running)"
@@ -117,18 +129,21 @@ def run(settings: Settings) -> int:
             mqtt_note = f"{settings.mqtt_url} ({'Mosquitto' if protocol == '5' else 'embedded amqtt, MQTT 3.1.1'})"
         children.start("broker", ["broker", "--host", "127.0.0.1", "--port", str(settings.broker_port),
                                   "--data-dir", str(settings.data_dir)], _answers(base + "/version"))
-        # three weeks of simulated past, so that the forecasts have history from the start
-        children.start("CPO simulator", ["simulate", "cpo", "--history-days", str(settings.demo_history_days)],
+        # weeks of simulated past (replayed from the same origin on a restart), so that the forecasts
+        # have history from the start
+        children.start("CPO simulator", ["simulate", "cpo", "--speed", repr(settings.demo_speed),
+                                         "--history-days", repr(town.history.total_seconds() / 86400)],
                        _answers(simulator + "/admin/cpoA/summary"))
         children.start("OCPI agent", ["agent", "ocpi"], _answers(ocpi_status + "/health"))
         children.start("parking agent", ["agent", "parking"], _answers(parking_status + "/status"))
-        children.start("bay sensor simulator", ["simulate", "parking"], lambda: True)
+        children.start("bay sensor simulator", ["simulate", "parking", "--speed", repr(settings.demo_speed)],
+                       lambda: True)
         children.start("analytics", ["analytics"], _answers(analytics_status + "/status"))
         context = ldcontext.project_context_url(base)
         link = f"Link: <{context}>; rel=\"http://www.w3.org/ns/json-ld#context\""
         print(f"""
-CitiesInCharge demo is up (data in {settings.data_dir}/). Simulated time runs 60x real time,
-after {settings.demo_history_days:g} simulated days of history (the first OCPI sync takes a minute to bring them in).
+CitiesInCharge demo is up (data in {settings.data_dir}/). Simulated time runs {settings.demo_speed:g}x real time,
+after {town.history.days} simulated days of history (the first OCPI sync takes a few minutes to bring them in).
   NGSI-LD broker     : {base}/ngsi-ld/v1   (version: {base}/version, metrics: {base}/metrics)
   project @context   : {context}
   simulated CPOs     : {simulator}/ocpi/cpoA/versions (2.2.1), cpoB (2.1.1), cpoC (2.2.1, flaky)
@@ -145,7 +160,14 @@ Try:
   curl -s '{base}/ngsi-ld/v1/entities?type=KeyPerformanceIndicator&q=process==%22rapidReliability%22\
 &options=keyValues' -H '{link}'
 Press Ctrl-C to stop.""", flush=True)
-        children.watch()
+        last_saved = [0.0]
+
+        def record_clock() -> None:  # every few seconds: a killed demo loses at most that much
+            if time.monotonic() - last_saved[0] >= 5:
+                demo_clock.save(settings.data_dir, demo_clock.advanced(town, clock.now()))
+                last_saved[0] = time.monotonic()
+
+        children.watch(record_clock)
         return 0
     except KeyboardInterrupt:
         return 0
@@ -154,3 +176,4 @@ Press Ctrl-C to stop.""", flush=True)
         return 1
     finally:
         children.stop()
+        demo_clock.save(settings.data_dir, demo_clock.advanced(town, clock.now()))

@@ -121,7 +121,9 @@ class Settings(BaseSettings):
     sla_file: Path | None = Field(None, description="YAML of SLA thresholds (default and per operator)")
 
     demo_history_days: float = Field(
-        21, ge=0, description="simulated days of history the demo's CPOs start with (for the forecasts)")
+        91, ge=0, description="simulated days of history a new demo town starts with (13 weeks: enough for "
+        "daily and hourly forecasts with back-tests, and the VAR across operators)")
+    demo_speed: float = Field(60.0, gt=0, description="simulated seconds per wall second in the demo")
 
     clock_start: datetime | None = Field(
         None, description="simulated event time at wall epoch second CIC_CLOCK_WALL (set by the demo for every "

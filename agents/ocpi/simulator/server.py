@@ -26,8 +26,14 @@ def serve(settings: Settings, *, seed: int, speed: float, town: str, history_day
           start: datetime | None = None, host: str = "127.0.0.1") -> None:
     """``start``: the simulated instant to begin at; by default the wall clock's now (the demo), the
     one place the simulator reads it. Tests pin it: what happens in a minute depends on the hour."""
+    history = timedelta(days=history_days)
+    if start is None and settings.clock_start is not None:
+        # the run's shared clock (the demo's): its history begins at the clock's anchor minus
+        # ``history_days`` whenever this process starts, so a restarted demo replays the same past
+        start = settings.world_clock().now().replace(microsecond=0)
+        history = start - (settings.clock_start - history)
     world = World(TOWNS[town](demo_tokens()), start=start or datetime.now(UTC), seed=seed, speed=speed,
-                  history=timedelta(days=history_days))
+                  history=history)
     log.info("simulated clock starts at %s, %gx real time", world.start.isoformat(), speed)
     for name, operator in world.operators.items():
         evses = sum(len(loc.evses) for loc in operator.locations)
