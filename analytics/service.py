@@ -29,6 +29,7 @@ from subscriptions.receiver import Receiver
 from subscriptions.registrar import Registrar
 from subscriptions.specs import load_specs
 
+from . import retention
 from .base import Context, Worker
 from .clock import DataClock, Timers, iso
 
@@ -71,6 +72,20 @@ class AnalyticsService:
     def start(self) -> None:
         for worker in self.workers:
             threading.Thread(target=self._run, args=(worker,), name=f"worker-{worker.name}", daemon=True).start()
+        if self.settings.records_retention_days > 0:
+            threading.Thread(target=self._retain, name="retention", daemon=True).start()
+
+    def _retain(self) -> None:
+        """Delete ended records past the retention window, now and then (see analytics/retention.py)."""
+        client = NgsiLdClient(self.settings)
+        while not self._stop.wait(self.settings.records_prune_seconds):
+            now = max((w.ctx.clock.calendar_now() for w in self.workers), default=None)
+            if now is None:
+                continue
+            try:
+                retention.sweep(client, now, self.settings.records_retention_days)
+            except NgsiLdClientError as error:
+                log.warning("retention: %s; trying again later", error)
 
     def _run(self, worker: Worker) -> None:
         registrar = self.registrars[worker.name]

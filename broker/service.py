@@ -28,6 +28,7 @@ from .metrics import BrokerMetrics
 from .notifier import Notifier
 from .patterns import Pattern, compile_pattern
 from .query import Predicate
+from .retention import HistoryPruner
 from .store import Change, Store
 from .subscriptions import CompiledSubscription, compile_subscription
 from .timeutil import now_iso
@@ -83,8 +84,12 @@ class Broker:
         self.notifier = Notifier(workers=settings.notify_workers, timeout=settings.notify_timeout,
                                  periodic_source=self._periodic_entities, on_outcome=self._record_outcome)
         self._restore_subscriptions()
+        self.pruner = (HistoryPruner(self.store, settings.history_retention_days, settings.history_prune_seconds)
+                       if settings.history_retention_days > 0 else None)
 
     def close(self) -> None:
+        if self.pruner is not None:
+            self.pruner.close()
         self.notifier.close()
         self._heavy.shutdown(wait=True)
         self.contexts.close()

@@ -432,6 +432,22 @@ class Store:
             out.setdefault(attr, []).append(orjson.loads(doc))
         return out
 
+    def prune_history(self, before: str, *, chunk: int = 5000) -> int:
+        """Delete attribute instances whose time (observedAt, else modifiedAt) is before ``before``.
+
+        In chunks, each its own short transaction, so that writers wait for one chunk at most,
+        never for the whole sweep. Returns how many instances went.
+        """
+        removed = 0
+        while True:
+            with self.lock:
+                cursor = self._db.execute("DELETE FROM attr_history WHERE rowid IN (SELECT rowid FROM attr_history "
+                                          "WHERE ts < ? LIMIT ?)", (before, chunk))
+                count = cursor.rowcount
+            removed += count
+            if count < chunk:
+                return removed
+
     def has_history(self, tenant: str, entity_id: str) -> bool:
         with self.lock:
             return self._db.execute("SELECT 1 FROM attr_history WHERE tenant = ? AND entity_id = ? LIMIT 1",

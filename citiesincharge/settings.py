@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     context_max_bytes: int = Field(1024 * 1024, gt=0, description="largest remote @context document fetched")
     context_cache_size: int = Field(256, ge=1, description="remote @context documents (and term maps) kept in memory")
     max_body_bytes: int = Field(8 * 1024 * 1024, gt=0, description="largest request body the broker accepts")
+    history_retention_days: float = Field(
+        400, ge=0, description="days of attribute history the embedded broker keeps (13 months: a month and the "
+        "same month last year; 0 keeps everything)")
+    history_prune_seconds: float = Field(3600, gt=0, description="how often history older than that is pruned")
     notify_workers: int = Field(4, ge=1, description="concurrent notification deliveries")
     query_workers: int = Field(2, ge=1, description="threads that run queries and big writes off the event "
                                "loop; more than the cores only adds contention for the GIL")
@@ -118,6 +122,13 @@ class Settings(BaseSettings):
     demand_driver_file: Path | None = Field(
         None, description="CSV (date, value) of an extra demand driver, e.g. new EV registrations per month")
     demand_retrain_minutes: float = Field(360, gt=0, description="how often demand forecasts are retrained")
+    kpi_provisional_minutes: float = Field(
+        15, ge=0, description="data-time minutes between two provisional figures of a KPI's running period "
+                              "(bounds its history; first, final and corrected figures are written at once)")
+    records_retention_days: float = Field(
+        400, ge=0, description="days ended charging sessions, CDRs and closed alerts are kept (13 months; 0: "
+        "forever), in event time")
+    records_prune_seconds: float = Field(3600, gt=0, description="how often records past that are deleted")
     sla_file: Path | None = Field(None, description="YAML of SLA thresholds (default and per operator)")
 
     demo_history_days: float = Field(
@@ -134,6 +145,11 @@ class Settings(BaseSettings):
     timezone: str = Field(
         "Europe/London", description="the council's time zone (IANA name): local times in alert descriptions, "
         "and where its days and months begin")
+
+    council_id: str = Field(
+        "council", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="the council's Organization entity is "
+        "urn:ngsi-ld:Organization:<this> (the subject of network-wide KPIs)")
+    council_name: str = Field("Demo Council", description="the council's name on its Organization entity")
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
 
