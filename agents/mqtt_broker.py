@@ -8,6 +8,7 @@ stopping it stops the broker.
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import sys
@@ -25,8 +26,11 @@ def serve(port: int, data_dir: Path) -> None:
     mosquitto = shutil.which("mosquitto")
     if mosquitto:
         conf = folder / "mosquitto.conf"
+        # run as whoever started the demo (as root, Mosquitto would switch to a user that may not write the
+        # data dir); log only errors (not every client's connect, nor its banner)
         conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence true\n"
-                        f"persistence_location {folder.resolve()}/\nmax_queued_messages 100000\n")
+                        f"persistence_location {folder.resolve()}/\nmax_queued_messages 100000\n"
+                        f"user {getpass.getuser()}\nlog_type error\nconnection_messages false\n")
         os.execv(mosquitto, [mosquitto, "-c", str(conf)])
     conf = folder / "amqtt.yaml"
     conf.write_text(f"listeners:\n  default:\n    type: tcp\n    bind: 127.0.0.1:{port}\nplugins:\n"

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import citiesincharge
+from citiesincharge.apidocs import serve_offline
 from citiesincharge.settings import Settings
 
 from .errors import BadRequestData, InvalidRequest, NgsiLdError, PayloadTooLarge, ResourceNotFound, Unauthorized
@@ -24,7 +25,7 @@ from .routes import attrs, batch, entities, info, subscriptions, temporal
 from .service import Broker
 
 log = logging.getLogger(__name__)
-_PUBLIC_PREFIXES = ("/version", "/health", "/ngsi-ld/contexts/", "/docs", "/openapi.json")
+_PUBLIC_PREFIXES = ("/version", "/health", "/ngsi-ld/contexts/", "/docs", "/redoc", "/openapi.json")
 
 
 def problem(error: NgsiLdError, headers: dict[str, str] | None = None) -> Response:
@@ -99,6 +100,7 @@ def create_app(settings: Settings, public_urls: list[str] | None = None) -> Fast
     app.state.broker = Broker(settings, urls)
     for module in (entities, attrs, batch, subscriptions, temporal, info):
         app.include_router(module.router)
+    serve_offline(app)  # /docs and /redoc with their assets served here, not from a CDN
 
     @app.exception_handler(NgsiLdError)
     async def _ngsi_error(_request: Request, error: NgsiLdError) -> Response:

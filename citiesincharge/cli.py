@@ -1,8 +1,10 @@
-"""The ``cic`` command line: one entry point for every component (see ARCHITECTURE.md).
+"""The ``cic`` command line: one entry point for every component (see docs/ARCHITECTURE.md).
 
 Options override ``CIC_*`` environment variables, which override defaults. Components are
 imported when their command runs, so ``cic --help`` stays fast and ``citiesincharge`` does not
-import the layers above it at module level.
+import the layers above it at module level. Mistakes get one line and exit code 2 (a bad
+``CIC_`` setting names the setting), an unreachable broker one line naming its URL: no tracebacks
+for what a person can fix.
 """
 
 from __future__ import annotations
@@ -10,13 +12,18 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from . import ldcontext, logs
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
+from . import __version__, ldcontext, logs
+from .errors import BrokerUnavailable
 from .settings import Settings
 
 
@@ -38,7 +45,9 @@ def _cmd_broker(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    settings = _settings(args, broker_port=args.port, data_dir=args.data_dir)
+    settings = _settings(args, broker_port=args.port, data_dir=args.data_dir, simulator_port=args.simulator_port,
+                         ocpi_agent_port=args.ocpi_agent_port, parking_agent_port=args.parking_agent_port,
+                         analytics_port=args.analytics_port, mqtt_url=args.mqtt_url)
     logs.configure(settings.log_level)
     from . import demo
 
@@ -113,6 +122,7 @@ def _cmd_context(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cic", description="CitiesInCharge: EV charging in NGSI-LD.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("--broker", help="NGSI-LD broker URL (CIC_BROKER_URL)")
     parser.add_argument("--tenant", help="NGSILD-Tenant (CIC_TENANT)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -126,8 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
     broker.set_defaults(run=_cmd_broker)
 
     demo = commands.add_parser("demo", help="run the system on embedded defaults with sample data")
-    demo.add_argument("--port", type=int, help="broker port (default 1026)")
-    demo.add_argument("--data-dir", type=Path, help="where the demo keeps its data")
+    demo.add_argument("--port", type=int, help="NGSI-LD broker port (CIC_BROKER_PORT, default 1026)")
+    demo.add_argument("--simulator-port", type=int, help="simulated CPOs' port (CIC_SIMULATOR_PORT, default 8090)")
+    demo.add_argument("--ocpi-agent-port", type=int, help="OCPI agent status port (CIC_OCPI_AGENT_PORT, default 8091)")
+    demo.add_argument("--parking-agent-port", type=int,
+                      help="parking agent status port (CIC_PARKING_AGENT_PORT, default 8092)")
+    demo.add_argument("--analytics-port", type=int, help="analytics workers' port (CIC_ANALYTICS_PORT, default 8093)")
+    demo.add_argument("--mqtt-url", help="MQTT broker, used if one answers there, else started on its port "
+                                         "(CIC_MQTT_URL, default mqtt://127.0.0.1:1883)")
+    demo.add_argument("--data-dir", type=Path, help="where the demo keeps its data (CIC_DATA_DIR, default data)")
     demo.set_defaults(run=_cmd_demo)
 
     simulate = commands.add_parser("simulate", help="run simulated data sources").add_subparsers(
@@ -184,12 +201,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _setting_errors(error: ValidationError) -> list[str]:
+    """One line per bad setting, named as it is set (``CIC_BROKER_PORT='abc': ...``)."""
+    lines = []
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else "?"
+        name = f"CIC_{field.upper()}" if field in Settings.model_fields else field
+        lines.append(f"cic: {name}={item.get('input')!r}: {item['msg']}")
+    return lines
+
+
+def _quiet_stdout() -> None:
+    """The reader went away (``cic context | head``): drop what is still buffered, silently."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.run(args))
+        code = int(args.run(args))
+        sys.stdout.flush()
+        return code
     except KeyboardInterrupt:
         return 130
+    except ValidationError as error:
+        print("\n".join(_setting_errors(error)), file=sys.stderr)
+        return 2
+    except SettingsError as error:
+        print(f"cic: {error}", file=sys.stderr)
+        return 2
+    except BrokerUnavailable as error:
+        print(f"cic: {error}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 0
 
 
 if __name__ == "__main__":

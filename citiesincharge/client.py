@@ -50,6 +50,23 @@ def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start:start + size]
 
 
+def _why(error: requests.RequestException) -> str:
+    """What went wrong reaching the broker, in a person's words (not an exception class name)."""
+    if isinstance(error, requests.Timeout):
+        return "no answer in time (timeout)"
+    text = str(error)
+    for needle, words in (("Connection refused", "connection refused (is it running? is the port right?)"),
+                          ("Name or service not known", "unknown host name"),
+                          ("nodename nor servname", "unknown host name"),
+                          ("Temporary failure in name resolution", "host name not resolvable"),
+                          ("No route to host", "no route to host"),
+                          ("Connection reset", "connection reset"),
+                          ("CERTIFICATE_VERIFY_FAILED", "TLS certificate not trusted")):
+        if needle in text:
+            return words
+    return type(error).__name__
+
+
 class NgsiLdClient:
     """NGSI-LD over HTTP for one broker, tenant and @context."""
 
@@ -101,7 +118,7 @@ class NgsiLdClient:
             response = self.session.request(method, url, data=payload, params=clean,
                                             headers=self._headers(body=json is not None), timeout=self.timeout)
         except requests.RequestException as error:
-            raise BrokerUnavailable(ProblemDetails(title="broker unreachable", detail=type(error).__name__),
+            raise BrokerUnavailable(ProblemDetails(title=f"broker {self.base} unreachable", detail=_why(error)),
                                     0) from None
         if response.status_code not in ok:
             try:

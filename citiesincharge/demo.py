@@ -2,12 +2,19 @@
 
 Starts, as child processes exactly as their own ``cic`` commands would run: an MQTT broker (unless
 one already listens at ``CIC_MQTT_URL``), the embedded NGSI-LD broker, the simulated CPOs, the
-OCPI agent, the parking agent, the simulated bay sensors and the analytics workers. Ctrl-C or SIGTERM stops every child;
-a child that dies stops the demo with its name.
+OCPI agent, the parking agent, the simulated bay sensors and the analytics workers (see
+docs/ARCHITECTURE.md). Before starting anything it checks that every port it will use is free and
+that no other demo uses its data directory, and says in one line what to change if not.
+
+Each child runs in its own session, so that a terminal's Ctrl-C reaches only the demo, which then
+stops the children in reverse order (the agents before the brokers they write to) and exits 0:
+a clean stop, with nothing reported as a failure. A child that dies by itself stops the demo with
+its name; a demo killed outright takes its children with it (Linux: parent-death signal).
 """
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import logging
 import os
@@ -23,7 +30,7 @@ import paho.mqtt.client as mqtt
 import requests
 from paho.mqtt.enums import CallbackAPIVersion
 
-from . import demo_clock, ldcontext
+from . import demo_clock, ldcontext, ports
 from .settings import Settings
 from .worldclock import WorldClock
 
@@ -47,7 +54,9 @@ class _Children:
         self.running: list[tuple[str, subprocess.Popen[bytes]]] = []
 
     def start(self, name: str, args: list[str], ready: Callable[[], bool], timeout: float = 60.0) -> None:
-        process = subprocess.Popen([sys.executable, "-m", "citiesincharge.cli", *args], env=self.env)
+        # its own session: the terminal's Ctrl-C goes to the demo alone, which stops the children in order
+        process = subprocess.Popen([sys.executable, "-m", "citiesincharge.cli", *args], env=self.env,
+                                   start_new_session=True, preexec_fn=_die_with_parent(os.getpid()))
         self.running.append((name, process))
         deadline = time.monotonic() + timeout
         while not ready():
@@ -66,14 +75,31 @@ class _Children:
             time.sleep(1.0)
 
     def stop(self) -> None:
+        """Stop the children one by one, last started first: the analytics and agents finish their
+        writes while the brokers still run. A second Ctrl-C does not interrupt this (10 s each at most)."""
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_IGN)
         for _name, process in reversed(self.running):
             if process.poll() is None:
                 process.terminate()
-        for _name, process in reversed(self.running):
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
+
+
+def _die_with_parent(parent: int) -> Callable[[], None] | None:
+    """A child set-up that makes the kernel send it SIGTERM when the demo dies (Linux only), so that
+    a demo killed with SIGKILL leaves no orphans holding its ports."""
+    if not sys.platform.startswith("linux"):
+        return None
+
+    def arrange() -> None:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        if os.getppid() != parent:  # the demo died before the line above: go now
+            os.kill(os.getpid(), signal.SIGTERM)
+    return arrange
 
 
 def _stop_on_sigterm(_signum: int, _frame: object) -> None:
@@ -95,6 +121,13 @@ def _listening(url: str) -> bool:
 
 def run(settings: Settings, *, fresh: bool = False) -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGHUP, _stop_on_sigterm)  # the terminal closed: stop the children too
+    lock = ports.DataDirLock(settings.data_dir)
+    refused = lock.acquire() or ports.problem(ports.demo_ports(settings, mqtt=not _listening(settings.mqtt_url)))
+    if refused:  # before the banner, before anything is started
+        print(f"cic demo: {refused}", file=sys.stderr, flush=True)
+        lock.release()
+        return 2
     if fresh:
         removed = demo_clock.forget(settings.data_dir)
         print(f"--fresh: removed {', '.join(p.name for p in removed) or 'nothing'} from {settings.data_dir}/",

@@ -25,7 +25,11 @@ class NgsiLdClientError(Exception):
     """Any failed NGSI-LD call; ``problem`` says what the broker reported."""
 
     def __init__(self, problem: ProblemDetails, status: int) -> None:
-        super().__init__(f"{status} {problem.short_type}: {problem.title} - {problem.detail or ''}".rstrip(" -"))
+        if status == 0:  # no HTTP answer at all: the title says which broker, the detail why
+            message = f"{problem.title}: {problem.detail}" if problem.detail else problem.title
+        else:
+            message = f"{status} {problem.short_type}: {problem.title} - {problem.detail or ''}".rstrip(" -")
+        super().__init__(message)
         self.problem = problem
         self.status = status
 

@@ -1,4 +1,4 @@
-"""Entity ids of the project's entity model (see ARCHITECTURE.md), built and parsed in one place.
+"""Entity ids of the project's entity model (see docs/ARCHITECTURE.md), built and parsed in one place.
 
 Source identifiers (OCPI location ids, EVSE uids, bay names) are free text in the wild; each part
 is percent-encoded so that an id is always a valid URN and ``:`` inside a part cannot shift the

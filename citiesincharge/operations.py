@@ -1,5 +1,6 @@
 """What every long-running ``cic`` service offers operators: /status, /health, Prometheus /metrics
-on 127.0.0.1, and a clean stop on SIGTERM (the service's own stop runs, so nothing is left half done)."""
+on 127.0.0.1, /docs that work offline, and a clean stop on SIGTERM or Ctrl-C (the service's own stop
+runs, so nothing is left half done). See docs/ARCHITECTURE.md."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from .apidocs import serve_offline
+
 
 def status_app(title: str, status: Callable[[], dict[str, Any]], registry: CollectorRegistry,
                healthy: Callable[[], bool] = lambda: True, app: FastAPI | None = None) -> FastAPI:
     """A FastAPI app (or ``app``, extended) with the three operations endpoints."""
-    app = app or FastAPI(title=title)
+    app = serve_offline(app or FastAPI(title=title))
 
     @app.get("/status")
     def _status() -> dict[str, Any]:

@@ -89,7 +89,8 @@ class Settings(BaseSettings):
     mqtt_password_file: Path | None = Field(None, description="file holding the MQTT password")
     mqtt_ca_file: Path | None = Field(None, description="CA bundle to verify an mqtts:// broker")
     mqtt_client_id: str | None = Field(
-        None, description="stable MQTT client id of this agent replica (default: cic-parking-<host name>)")
+        None, description="stable MQTT client id of this agent replica (default: cic-parking-<host name>-<8 hex "
+        "digits of the data dir>, unique per instance and stable across its restarts)")
     mqtt_share_group: str | None = Field(
         None, description="subscribe as $share/<group>/... so that replicas split the sensor traffic")
     mqtt_session_expiry: int = Field(7 * 24 * 3600, ge=0, description="seconds the MQTT broker keeps our session")

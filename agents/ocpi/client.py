@@ -88,12 +88,14 @@ class OcpiClient:
             raise OcpiError(name, "unreachable", f"{type(error).__name__} for {url}") from None
         if response.status_code in (401, 403):
             raise OcpiError(name, "auth", f"HTTP {response.status_code}: the operator refused our token")
+        fault = _simulated_fault(response)
         if response.status_code >= 500:
-            raise OcpiError(name, "server", f"HTTP {response.status_code} from {url}")
+            raise OcpiError(name, "server", f"HTTP {response.status_code} from {url}{fault}")
         try:
             body = response.json()
         except ValueError:
-            raise OcpiError(name, "malformed", f"HTTP {response.status_code}: body is not JSON ({url})") from None
+            raise OcpiError(name, "malformed",
+                            f"HTTP {response.status_code}: body is not JSON ({url}){fault}") from None
         if not isinstance(body, dict) or "status_code" not in body:
             raise OcpiError(name, "malformed", f"no OCPI envelope in the answer from {url}")
         code = body.get("status_code")
@@ -167,6 +169,13 @@ class OcpiClient:
                 query = dict(params) | {"offset": offset}
             else:
                 return
+
+
+def _simulated_fault(response: requests.Response) -> str:
+    """The simulated CPOs mark the faults they make on purpose (``X-Simulated-Fault``), so that the
+    demo's console says so; a real operator sends no such header."""
+    fault = response.headers.get("X-Simulated-Fault")
+    return f" [deliberate fault of the simulated operator: {fault}]" if fault else ""
 
 
 def _timed_out(error: requests.RequestException) -> bool:

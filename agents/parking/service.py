@@ -11,12 +11,14 @@ broker; the site counter recounts occupancy from it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import socket
 import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
@@ -37,11 +39,25 @@ log = logging.getLogger(__name__)
 RETRY_PAUSE_S = 1.0  # wait after a transient failure (the agent's store busy) before trying a batch again
 
 
+def default_client_id(data_dir: Path) -> str:
+    """``cic-parking-<host>-<8 hex digits of the data directory>``: unique per agent instance (two
+    demos on one machine no longer take each other's MQTT session), and the same on every restart of
+    that instance, which a persistent session needs (the MQTT broker keeps our QoS 1 messages under
+    this id while we are down). A data directory that already holds the agent state of the old
+    default, ``cic-parking-<host>``, keeps that id, and so its session and its outbox."""
+    host = socket.gethostname()
+    legacy = f"cic-parking-{host}"
+    if (data_dir / f"agent-parking-{legacy}.sqlite").exists():
+        return legacy
+    digest = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:8]
+    return f"{legacy}-{digest}"
+
+
 class ParkingAgent:
     def __init__(self, settings: Settings, registry: Registry, *, db_path: Path | None = None) -> None:
         self.settings = settings
         self.registry = registry
-        self.client_id = settings.mqtt_client_id or f"cic-parking-{socket.gethostname()}"
+        self.client_id = settings.mqtt_client_id or default_client_id(Path(settings.data_dir))
         self.db = AgentDb(db_path or Path(settings.data_dir) / f"agent-parking-{self.client_id}.sqlite")
         self.metrics_registry = CollectorRegistry()
         self.quarantine = Quarantine(self.db, self.metrics_registry)
@@ -57,6 +73,7 @@ class ParkingAgent:
         self.received = Counter("cic_parking_mqtt_messages_total", "MQTT messages received",
                                 registry=self.metrics_registry)
         self.connected = False
+        self._outage_since: float | None = None  # when MQTT became unreachable, while it is (paho's thread)
         self._inbox: list[Message] = []
         self._held: list[Message] = []  # received, no outcome yet: tried again (worker thread only)
         self._arrived = 0  # messages received (paho's thread only)
@@ -68,6 +85,7 @@ class ParkingAgent:
         self._threads: list[threading.Thread] = []
         self.mqtt = mqtt_setup.client(settings, self.client_id, persistent=True, manual_ack=True)
         self.mqtt.on_connect = self._on_connect
+        self.mqtt.on_connect_fail = self._on_connect_fail
         self.mqtt.on_disconnect = self._on_disconnect
         self.mqtt.on_message = self._on_message
 
@@ -76,22 +94,41 @@ class ParkingAgent:
         group = self.settings.mqtt_share_group
         return [f"$share/{group}/{s.topic}" if group else s.topic for s in self.registry.sources]
 
+    def _where(self) -> str:
+        """The MQTT broker's address for people (never its credentials)."""
+        url = urlparse(self.settings.mqtt_url)
+        return f"{url.scheme}://{url.hostname}:{url.port or (8883 if url.scheme == 'mqtts' else 1883)}"
+
+    def _unreachable(self, why: str, *, refused: bool = False) -> None:
+        """Say so once per outage (paho retries every 1-30 s by itself); the next connect says it is back."""
+        if self._outage_since is not None or self._stop.is_set():
+            return
+        self._outage_since = time.monotonic()
+        (log.error if refused else log.warning)(
+            "MQTT broker %s %s; retrying (sensor events wait there, in our session)", self._where(), why)
+
     def _on_connect(self, client: mqtt.Client, _userdata: Any, flags: mqtt.ConnectFlags, reason: ReasonCode,
                     _properties: Any) -> None:
         if reason.is_failure:
-            log.error("MQTT connection refused: %s", reason)
+            self._unreachable(f"refused the connection: {reason}", refused=True)
             return
         with self._inbox_lock:
             self._connection = (self._connection[0] + 1, flags.session_present)
         self.connected = True
         client.subscribe([(topic, 1) for topic in self.topics()])
+        if self._outage_since is not None:
+            log.warning("MQTT broker %s reachable again after %.0f s; connected as %s", self._where(),
+                        time.monotonic() - self._outage_since, self.client_id)
+            self._outage_since = None
         log.info("MQTT connected as %s, subscribed to %s", self.client_id, ", ".join(self.topics()))
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata: Any) -> None:
+        self._unreachable("unreachable")
 
     def _on_disconnect(self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: ReasonCode,
                        _properties: Any) -> None:
         self.connected = False
-        if not self._stop.is_set():
-            log.warning("MQTT connection lost (%s); reconnecting", reason)
+        self._unreachable(f"connection lost ({reason})")
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         self.received.inc()

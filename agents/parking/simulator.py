@@ -44,6 +44,9 @@ def _ts(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
+DELIBERATE = "deliberately-broken"  # in the bad payloads the simulator sends on purpose
+
+
 def message(sensor: str, occupied: bool, at: datetime, battery: int) -> tuple[str, bytes]:
     """One sensor event in its vendor's format."""
     vendor = vendor_of(sensor)
@@ -149,16 +152,22 @@ class BaySimulator:
         state.last_sent = now
 
     def _garbage(self, now: datetime) -> None:
+        """A bad message on purpose, saying so where the agent's quarantine log line shows it (the value,
+        the topic or the sensor id: "... value 'deliberately-broken' is not one of ..."), so that nobody
+        looking at the demo's console hunts a real fault."""
         kind = self.rng.choice(("json", "tts", "compact", "unknown"))
-        if kind == "json":
-            self._publish("cic/parking/json/json-0001", b'{"bay": "json-0001", "occupied": tru')
-        elif kind == "tts":
-            no_payload = {"end_device_ids": {"device_id": "tts-0002"}}
-            self._publish("v3/cic-town/devices/tts-0002/up", orjson.dumps(no_payload))
+        if kind == "json":  # not JSON at all: the log line names the topic
+            self._publish("cic/parking/json/json-deliberately-broken",
+                          b'{"bay": "json-deliberately-broken", "occupied": tru')
+        elif kind == "tts":  # a registered sensor, a state that is none
+            topic, payload = message("tts-0002", True, now, 50)
+            uplink = orjson.loads(payload)
+            uplink["uplink_message"]["decoded_payload"]["occupied"] = DELIBERATE
+            self._publish(topic, orjson.dumps(uplink))
         elif kind == "compact":
-            self._publish("cic/parking/compact/compact-0003", b"banana")
+            self._publish("cic/parking/compact/compact-0003", DELIBERATE.encode())
         else:
-            self._publish(*message("json-9999", True, now, 50))
+            self._publish(*message("json-deliberately-unknown", True, now, 50))
 
     def _publish(self, topic: str, payload: bytes) -> None:
         self.publish(topic, payload)

@@ -21,8 +21,12 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
+from citiesincharge.apidocs import serve_offline
+
 from . import render
 from .world import Operator, World
+
+SIMULATED_FAULT = "X-Simulated-Fault"  # on answers broken on purpose (the OCPI agent's log then says so)
 
 MODULES = ("locations", "sessions", "cdrs", "tariffs")
 
@@ -64,7 +68,7 @@ class Flakiness(BaseModel):
 
 
 def create_app(world: World) -> FastAPI:
-    app = FastAPI(title="CitiesInCharge simulated CPOs (OCPI 2.1.1 / 2.2.1)")
+    app = serve_offline(FastAPI(title="CitiesInCharge simulated CPOs (OCPI 2.1.1 / 2.2.1)"))
     app.state.world = world
 
     def operator(name: str) -> Operator:
@@ -129,8 +133,9 @@ def create_app(world: World) -> FastAPI:
         with world.lock:
             draw = op.flaky_rng.random()
         spec = op.spec
-        if draw < spec.error_rate:
-            return Response("Service Unavailable", status_code=503, media_type="text/plain")
+        if draw < spec.error_rate:  # deliberate faults are marked as such, for the demo's console
+            return Response("Service Unavailable (simulated fault)", status_code=503, media_type="text/plain",
+                            headers={SIMULATED_FAULT: "503 Service Unavailable"})
         if draw < spec.error_rate + spec.slow_rate:
             await asyncio.sleep(spec.slow_seconds)
         now = world.advance()
@@ -147,6 +152,7 @@ def create_app(world: World) -> FastAPI:
         body = orjson.dumps(envelope(data, now=now))
         if draw >= 1 - spec.malformed_rate:
             body = body[: len(body) // 2]  # a proxy cut the answer short
+            headers[SIMULATED_FAULT] = "body cut short"
         return Response(body, media_type="application/json", headers=headers)
 
     # -- admin ----------------------------------------------------------------------------------
