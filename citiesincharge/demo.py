@@ -178,6 +178,7 @@ def run(settings: Settings, *, fresh: bool = False) -> int:
 CitiesInCharge demo is up (data in {settings.data_dir}/). Simulated time runs {settings.demo_speed:g}x real time,
 after {town.history.days} simulated days of history (the first OCPI sync takes a few minutes to bring them in).
   NGSI-LD broker     : {base}/ngsi-ld/v1   (version: {base}/version, metrics: {base}/metrics)
+  API docs (offline) : {base}/docs
   project @context   : {context}
   simulated CPOs     : {simulator}/ocpi/cpoA/versions (2.2.1), cpoB (2.1.1), cpoC (2.2.1, flaky)
   MQTT               : {mqtt_note}, bay sensors of three vendors

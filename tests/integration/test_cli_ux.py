@@ -222,6 +222,7 @@ def test_parking_agent_says_when_mqtt_is_unreachable_and_back(tmp_path: Path) ->
     if shutil.which("mosquitto") is None:
         pytest.skip("the mosquitto binary is missing (.ci/run installs it)")
     mosquitto = Mosquitto(tmp_path / "mosquitto")
+    mosquitto.stop()  # not there when the agent starts
     broker = BrokerProcess()
     status_port = free_port()
     agent = subprocess.Popen([*CIC, "agent", "parking"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -230,24 +231,30 @@ def test_parking_agent_says_when_mqtt_is_unreachable_and_back(tmp_path: Path) ->
                                              "CIC_PARKING_AGENT_PORT": str(status_port),
                                              "CIC_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"})
     lines = Lines(agent)
-    status = f"http://127.0.0.1:{status_port}/status"
+    status = f"http://127.0.0.1:{status_port}"
+    where = f"MQTT broker mqtt://127.0.0.1:{mosquitto.port}"
 
     def connected() -> bool:
         try:
-            return bool(requests.get(status, timeout=1).json()["mqttConnected"])
+            return bool(requests.get(status + "/status", timeout=1).json()["mqttConnected"])
         except requests.RequestException:
             return False
 
     try:
-        wait_until(connected, timeout=30, interval=0.1)
+        wait_until(lambda: lines.matching(f"WARNING .*{where} unreachable; retrying"), timeout=30)
+        mosquitto.start()
+        wait_until(lambda: lines.matching(f"WARNING .*{where} reachable again after"), timeout=60)
+        wait_until(connected, timeout=10)
+        assert len(lines.matching(where)) == 2, lines.text()  # unreachable once (not per retry), back once
+        assert_docs_offline(status, "/docs")  # the agent's own API page, offline too
+
         mosquitto.stop()
-        where = f"mqtt://127.0.0.1:{mosquitto.port}"
-        wait_until(lambda: lines.matching(f"WARNING .*MQTT broker {where} connection lost"), timeout=30)
+        wait_until(lambda: lines.matching(f"WARNING .*{where} connection lost"), timeout=30)
         wait_until(lambda: not connected(), timeout=10)
         mosquitto.start()
-        wait_until(lambda: lines.matching(f"WARNING .*MQTT broker {where} reachable again after"), timeout=60)
+        wait_until(lambda: len(lines.matching(f"WARNING .*{where} reachable again after")) == 2, timeout=60)
         wait_until(connected, timeout=10)
-        assert len(lines.matching(f"MQTT broker {where}")) == 2, lines.text()  # gone once, back once
+        assert len(lines.matching(where)) == 4, lines.text()
     finally:
         agent.terminate()
         agent.wait(timeout=30)
@@ -257,23 +264,28 @@ def test_parking_agent_says_when_mqtt_is_unreachable_and_back(tmp_path: Path) ->
 
 
 # -- /docs without the internet ------------------------------------------------------------------
+def assert_docs_offline(base: str, page: str) -> None:
+    """``page`` and every asset it references come from ``base`` itself, and each loads."""
+    html = requests.get(base + page, timeout=5)
+    assert html.status_code == 200
+    referenced = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html.text)
+    referenced += re.findall(r"""(?:url|spec-url)\s*[:=]\s*["']([^"']+)["']""", html.text)
+    assert any(r.endswith(".js") for r in referenced), html.text
+    absolute = re.findall(r"https?://[^\s\"'<>)]+", html.text)
+    assert absolute == [], absolute  # nothing off-host, not even a link
+    for reference in referenced:
+        url = urljoin(base + page, reference)
+        assert urlparse(url).netloc == urlparse(base).netloc, url
+        answer = requests.get(url, timeout=5)
+        assert answer.status_code == 200 and answer.content, url
+        if url.endswith(".css"):
+            assert not re.search(r"@import|url\(\s*['\"]?https?:", answer.text), url
+
+
 @pytest.mark.parametrize("page", ["/docs", "/redoc"])
 def test_api_docs_load_everything_from_the_broker_itself(page: str) -> None:
     broker = BrokerProcess()
     try:
-        html = requests.get(broker.url + page, timeout=5)
-        assert html.status_code == 200
-        referenced = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html.text)
-        referenced += re.findall(r"""(?:url|spec-url)\s*[:=]\s*["']([^"']+)["']""", html.text)
-        assert any(r.endswith(".js") for r in referenced), html.text
-        absolute = re.findall(r"https?://[^\s\"'<>)]+", html.text)
-        assert absolute == [], absolute  # nothing off-host, not even a link
-        for reference in referenced:
-            url = urljoin(broker.url + page, reference)
-            assert urlparse(url).netloc == urlparse(broker.url).netloc, url
-            answer = requests.get(url, timeout=5)
-            assert answer.status_code == 200 and answer.content, url
-            if url.endswith(".css"):
-                assert not re.search(r"@import|url\(\s*['\"]?https?:", answer.text), url
+        assert_docs_offline(broker.url, page)
     finally:
         broker.stop()
