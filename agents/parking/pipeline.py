@@ -12,6 +12,14 @@ acknowledged).
 
 One bad message never blocks the others: see ``Pipeline.process`` for what happens when storing
 fails.
+
+Event time comes from the run's one clock (``Settings.world_clock()``): a payload without a time of
+its own (compact sensors) is stamped with the world clock's instant at its arrival, and so is a
+bay found silent, so that in an accelerated demo they sit on the same time line as every other
+event (wall-clock stamps there put alerts hours off and made a 240 min overstay last 0.3 min).
+Each sensor is a ``Device`` entity (battery, last report), the target of the bay's ``refDevice``:
+written in the same outbox batch as the bay updates, when its bay changes, its battery changes or
+its last report is older than the bay's heartbeat, so a heartbeat does not cost a write each.
 """
 
 from __future__ import annotations
@@ -27,8 +35,10 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from citiesincharge import ids
 from citiesincharge.client import NgsiLdClient
 from citiesincharge.errors import NgsiLdClientError
+from citiesincharge.worldclock import WorldClock
 from mappings.engine import Mapping, MappingError
 
 from ..db import AgentDb
@@ -67,6 +77,7 @@ class Reading:
     entity: dict[str, Any]
     bay: Bay
     observed: str  # ISO, UTC, "...Z"
+    battery: float | None = None  # 0..1, as SDM Device batteryLevel
 
 
 @dataclass
@@ -142,7 +153,7 @@ class PipelineMetrics:
 class Pipeline:
     def __init__(self, registry: Registry, db: AgentDb, outbox: Outbox, quarantine: Quarantine,
                  metrics: PipelineMetrics, *, broker_check: NgsiLdClient | None = None,
-                 max_clock_skew: float = 300, max_attempts: int = 5) -> None:
+                 max_clock_skew: float = 300, max_attempts: int = 5, clock: WorldClock | None = None) -> None:
         self.registry = registry
         self.db = db
         self.outbox = outbox
@@ -151,6 +162,8 @@ class Pipeline:
         self.broker_check = broker_check  # replicas: also compare with what the broker already holds
         self.max_clock_skew = max_clock_skew  # sensor clocks drift; further ahead is an impossible time
         self.max_attempts = max_attempts  # failures of one message, for unforeseen reasons, before quarantine
+        self.clock = clock or WorldClock()  # event time of payloads that carry none (real time unless a demo)
+        self.devices: dict[str, tuple[float | None, float]] = {}  # sensor -> (battery, wall time) last written
         self.lock = threading.Lock()
         db.execute("CREATE TABLE IF NOT EXISTS bay_state (bay TEXT PRIMARY KEY, status TEXT, observed TEXT, "
                    "last_seen REAL)")
@@ -207,13 +220,17 @@ class Pipeline:
                 readings.append(verdict)
             else:
                 rejections.append(verdict)
-        changed, updates = self._changes(self._newest_per_bay(readings, result), result)
-        if updates or rejections:
+        newest = self._newest_per_bay(readings, result)
+        changed, updates = self._changes(newest, result)
+        devices = self._devices(newest.values(), {e["id"] for e in changed})
+        if updates or rejections or devices:
             def keep(conn: sqlite3.Connection) -> None:
                 self._save(conn, updates)
                 self.quarantine.insert(conn, rejections)
 
-            result.queued_seq = self.outbox.put(changed, also=keep)
+            result.queued_seq = self.outbox.put(changed + devices, also=keep)
+            self.devices.update({d["serialNumber"]["value"]: (d.get("batteryLevel", {}).get("value"), time.time())
+                                 for d in devices})
             self.states.update(updates)
             self.quarantine.announce(rejections)
         result.written = len(changed)
@@ -244,7 +261,7 @@ class Pipeline:
         record = reading.decode(message.payload, mapping)
         trace.payload = record
         envelope: dict[str, Any] = {"record": record, "topic": message.topic.split("/"),
-                                    "received": _iso(message.received)}
+                                    "received": _iso(self.event_time(message.received))}
         sensor = reading.sensor_id(mapping, envelope)
         trace.record = sensor
         bay = self.registry.by_sensor.get(sensor)
@@ -252,8 +269,28 @@ class Pipeline:
             raise Unreadable("sensor", "unknown sensor (not in the bay registry)")
         reading.check_state(mapping, envelope)
         observed = reading.observed_at(mapping, envelope)
-        self._check_time(observed, message.received)
-        return Reading(message, self._entity(mapping, bay, envelope), bay, observed)
+        self._check_time(observed, self.event_time(message.received))
+        return Reading(message, self._entity(mapping, bay, envelope), bay, observed,
+                       reading.battery(mapping, envelope))
+
+    def event_time(self, wall: float) -> float:
+        """The run's event time (epoch seconds) at wall epoch second ``wall``."""
+        return self.clock.at(wall).timestamp()
+
+    def _devices(self, readings: Iterable[Reading], changed: set[str]) -> list[dict[str, Any]]:
+        """Device entities due a write: their bay changed, their battery changed, or the last one
+        written is older than the bay's heartbeat (so "last seen" stays within a heartbeat)."""
+        out = []
+        now = time.time()
+        for current in readings:
+            sensor = current.bay.sensor
+            written = self.devices.get(sensor)
+            spot = self.registry.spot_id(current.bay)
+            if (written is not None and spot not in changed and written[0] == current.battery
+                    and now - written[1] < self.registry.heartbeat_of(current.bay)):
+                continue
+            out.append(device(current.bay, spot, current.observed, current.battery))
+        return out
 
     def _check_time(self, observed: str, received: float) -> None:
         """A sensor time far ahead of the message's arrival, or months behind, is not a live event."""
@@ -362,7 +399,7 @@ class Pipeline:
         events.labels("quarantined").inc(result.quarantined)
         now = time.time()
         if result.newest is not None:
-            self.metrics.lag.set(max(0.0, now - _epoch(result.newest)))
+            self.metrics.lag.set(max(0.0, self.event_time(now) - _epoch(result.newest)))
         for site in result.sites:
             self.last_event[site] = now
             self.metrics.site_last_event.labels(site).set(now)
@@ -382,7 +419,7 @@ class Pipeline:
                 if (state and state.status == "unknown") or now - last_seen <= self.registry.heartbeat_of(bay):
                     continue
                 envelope = self.registry.envelope_parts(bay)
-                observed = _iso(now)
+                observed = _iso(self.event_time(now))
                 changed.append(self._unknown(entity_id, envelope, observed))
                 updates[entity_id] = BayState("unknown", observed, last_seen)
                 result.sites.add(bay.site)
@@ -401,3 +438,18 @@ class Pipeline:
                 "category": {"type": "Property", "value": envelope["site"]["spot_category"]},
                 "location": {"type": "GeoProperty", "value": {"type": "Point",
                                                                "coordinates": envelope["bay"]["location"]}}}
+
+
+def device(bay: Bay, spot: str, observed: str, battery: float | None) -> dict[str, Any]:
+    """The SDM Device of a bay's sensor: what it measures, for which bay, its last report and battery."""
+    entity: dict[str, Any] = {
+        "id": ids.entity_id("Device", bay.sensor), "type": "Device",
+        "serialNumber": {"type": "Property", "value": bay.sensor},
+        "deviceCategory": {"type": "Property", "value": ["sensor"]},
+        "controlledProperty": {"type": "Property", "value": ["occupancy"]},
+        "controlledAsset": {"type": "Relationship", "object": spot},
+        "dateLastValueReported": {"type": "Property", "value": observed},
+        "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": list(bay.location)}}}
+    if battery is not None:
+        entity["batteryLevel"] = {"type": "Property", "value": battery}
+    return entity

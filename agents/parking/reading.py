@@ -134,6 +134,20 @@ def observed_at(mapping: Mapping, envelope: dict[str, Any]) -> str:
         raise Unreadable("time", f"{where}: {error}") from None
 
 
+# Where each vendor's payload keeps the battery (percent); a vendor missing here (compact sensors
+# send only 0/1) has no battery reading. A nicety, so an odd value is ignored, never rejected.
+BATTERY = {"parking-json": "record.battery", "parking-tts-v3": "record.uplink_message.decoded_payload.battery"}
+
+
+def battery(mapping: Mapping, envelope: dict[str, Any]) -> float | None:
+    """The sensor's battery level as SDM Device ``batteryLevel`` has it (0..1), if the payload says."""
+    expression = BATTERY.get(mapping.name)
+    value = _find(expression, envelope) if expression else None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+        return None
+    return round(value / 100, 3)
+
+
 def mapping_reason(mapping: Mapping, field: str, reason: str) -> str:
     """A mapping's own complaint about an attribute, naming the payload field it came from."""
     rule = mapping.attributes.get(field)

@@ -68,7 +68,8 @@ class ParkingAgent:
                                  PipelineMetrics(self.metrics_registry),
                                  broker_check=self.client if settings.mqtt_share_group else None,
                                  max_clock_skew=settings.parking_max_clock_skew,
-                                 max_attempts=settings.parking_max_attempts)
+                                 max_attempts=settings.parking_max_attempts,
+                                 clock=settings.world_clock())  # one clock for event time (the demo's)
         self.sites = SiteCounter(registry, self.client, self.outbox)
         self.received = Counter("cic_parking_mqtt_messages_total", "MQTT messages received",
                                 registry=self.metrics_registry)
