@@ -26,6 +26,8 @@ class OperatorConfig(BaseModel):
     party_id: str = Field(min_length=2, max_length=3)
     country_code: str = Field(min_length=2, max_length=2)
     versions_url: str
+    display_name: str | None = Field(None, max_length=200, description="the operator's name as people know it "
+                                     "(its Organization entity's name; default: name)")
     token_env: str | None = None
     token_file: Path | None = None
     token_encoding: Literal["auto", "base64", "plain"] = "auto"

@@ -24,6 +24,7 @@ from ..db import AgentDb
 from ..outbox import Outbox
 from ..quarantine import Quarantine
 from .config import OperatorConfig
+from .organizations import organizations
 from .state import SyncState
 from .sync import OperatorSync, SyncMetrics
 
@@ -54,6 +55,7 @@ class OcpiAgent:
         The outbox flusher runs while the operators are fetched and mapped, so the broker's
         work overlaps the agent's (the two run on separate cores).
         """
+        self.outbox.put(organizations(self.operators, self.settings))  # what alerts and KPIs refer to
         self.outbox.start()
         try:
             ok = True
@@ -82,6 +84,7 @@ class OcpiAgent:
                                   id=f"{operator.name}:{module}")
             scheduler.add_job(sync.sync, "interval", seconds=operator.full_sync_every, args=["locations"],
                               kwargs={"full": True}, id=f"{operator.name}:full")
+        self.outbox.put(organizations(self.operators, self.settings))  # what alerts and KPIs refer to
         self.outbox.start()
         scheduler.start()
         self.scheduler = scheduler
