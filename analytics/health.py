@@ -20,14 +20,18 @@ import yaml
 from pydantic import BaseModel, Field
 
 from . import findings
+from .alerts import AlertBook, OpenAlert, Severity, at_least, local, raised, severity_for
 from .base import Context, Worker, attribute_value
 from .clock import iso, parse
+from .places import Places
 from .reliability import UNRELIABLE, Summary, combined, insert, summarise
 
 log = logging.getLogger(__name__)
 RAPID_KW = 50.0
 UK_TARGET = 99.0
 RECOMPUTE_EVERY = 15  # ticks between full recomputations (time passes even without events)
+ALERT_KINDS = ("chargerDown", "sensorSilent", "slaBreach")
+SLA_MIN_DAYS = 7.0  # observed days per charger before a below-target month is projected as a breach
 
 
 class Sla(BaseModel):
@@ -56,6 +60,34 @@ class Charger:
 
 
 
+def sla_verdict(summary: Summary, chargers: int, month: datetime, month_end: datetime, now: datetime,
+                target: float) -> tuple[str, dict[str, Any]] | None:
+    """Whether a month's SLA is breached, from what has been observed of it so far.
+
+    ``certain``: even if every remaining charger-hour of the month were reliable, the month would
+    end below ``target``. ``projected``: at least ``SLA_MIN_DAYS`` observed per charger and the rate
+    so far is below target (the month, continuing so, ends below it). Otherwise None: a day of data
+    on day 2 is no verdict. The data carry the partial figure and its coverage (the share of the
+    month's charger-hours observed), so a reader sees how much the verdict rests on.
+    """
+    reliability = summary.reliability
+    counted = summary.reliable_hours + summary.unreliable_hours
+    if reliability is None or chargers == 0 or reliability >= target:
+        return None
+    month_hours = (month_end - month).total_seconds() / 3600 * chargers
+    remaining = max(0.0, (month_end - now).total_seconds() / 3600) * chargers
+    best = 100 * (summary.reliable_hours + remaining) / (counted + remaining)
+    observed_days = counted / chargers / 24
+    data = {"reliability": reliability, "target": target, "coverage": round(counted / month_hours, 4),
+            "observedHours": round(counted, 3), "observedDays": round(observed_days, 2),
+            "bestPossible": round(best, 3), "projected": best >= target}
+    if best < target:
+        return "certain", {**data, "verdict": "certain"}
+    if observed_days >= SLA_MIN_DAYS:
+        return "projected", {**data, "verdict": "projected", "projectedReliability": reliability}
+    return None
+
+
 def _month_start(moment: datetime) -> datetime:
     return moment.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
@@ -74,13 +106,18 @@ class HealthWorker(Worker):
         self.chargers: dict[str, Charger] = {}
         self.down: dict[str, datetime] = {}  # EVSE -> incident start, for chargerDown alerts raised
         self.silent: dict[str, datetime] = {}  # bay -> since when unknown
-        self.breaches: dict[str, datetime] = {}  # operator -> month start of an open slaBreach
+        self.breaches: dict[str, datetime] = {}  # operator -> when its open slaBreach began
+        self.book = AlertBook(context, ALERT_KINDS)
+        self.places = Places(context.client)
+        self.zone = context.settings.zone()
         self._ticks = 0
         self._dirty: set[str] = set()
 
     # -- inputs ------------------------------------------------------------------------------
     def backfill(self) -> None:
         client = self.ctx.client
+        self.book.load()  # the open alerts of our kinds: adopted below if their cause is still there
+        self.places.prefetch("EVChargingStation", "OnStreetParking", "OffStreetParking")
         now = datetime.now(UTC)
         for entity in client.query_entities(type="EVSE", attrs=["status", "dataProvider", "refEVChargingStation",
                                                                 "maxPower"]):
@@ -98,6 +135,7 @@ class HealthWorker(Worker):
         self._dirty = set(self.chargers)
         for charger in self.chargers.values():  # a charger already down when we start gets its deadline too
             self._watch_repair(charger)
+        self._settle_alerts()
         log.info("health: back-filled %d chargers", len(self.chargers))
 
     def _describe(self, entity: dict[str, Any]) -> Charger:
@@ -136,6 +174,8 @@ class HealthWorker(Worker):
         return start
 
     def _watch_repair(self, charger: Charger) -> None:
+        """A charger's repair deadline (a data-clock timer), or the close of its chargerDown alert once
+        it is back; the other chargers of its site re-judge their severity (the share down changed)."""
         start = self._incident_start(charger)
         key = f"repair:{charger.id}"
         if start is None:
@@ -143,44 +183,108 @@ class HealthWorker(Worker):
             if charger.id in self.down:
                 since = self.down.pop(charger.id)
                 recovered = next((m for m, s in reversed(charger.timeline) if s not in UNRELIABLE), since)
-                self.ctx.write([self._down_alert(charger, since, until=recovered)])
-            return
-        if charger.id not in self.down:
-            limit = timedelta(hours=self.sla.for_operator(charger.operator).max_repair_hours)
-            self.ctx.timers.schedule(key, start + limit, lambda: self._raise_down(charger))
+                self.book.close(charger.id, "chargerDown", recovered, "back in service",
+                                {"chargerStatus": charger.timeline[-1][1] if charger.timeline else None})
+        elif charger.id not in self.down:
+            self.ctx.timers.schedule(key, start + self._repair_limit(charger), lambda: self._raise_down(charger))
+        for other in self.down:
+            if other != charger.id and self.chargers[other].station == charger.station:
+                self.book.refresh(other, "chargerDown")
+
+    def _repair_limit(self, charger: Charger) -> timedelta:
+        return timedelta(hours=self.sla.for_operator(charger.operator).max_repair_hours)
 
     def _raise_down(self, charger: Charger) -> None:
         start = self._incident_start(charger)
-        if start is None or charger.id in self.down:
+        if start is None or charger.id in self.down or start + self._repair_limit(charger) > self.ctx.clock.now():
             return
         self.down[charger.id] = start
-        self.ctx.write([self._down_alert(charger, start)])
+        self.book.raise_(self._down_alert(charger, start))
 
-    def _down_alert(self, charger: Charger, since: datetime, until: datetime | None = None) -> dict[str, Any]:
+    def _site_share_down(self, charger: Charger) -> tuple[int, int]:
+        """(EVSEs of the charger's station down now, EVSEs of the station)."""
+        site = [c for c in self.chargers.values() if c.station == charger.station] if charger.station else [charger]
+        return sum(1 for c in site if self._incident_start(c) is not None), len(site)
+
+    def _down_severity(self, charger: Charger, since: datetime, moment: datetime) -> Severity:
+        """Time down against the operator's repair time (medium at it, high at twice, critical at three
+        times), a level higher for a rapid charger (>= 50 kW) and for half its site or more down, and
+        at least high when the whole site is down (nobody can charge there)."""
+        limit_minutes = self._repair_limit(charger).total_seconds() / 60
+        level = severity_for((moment - since).total_seconds() / 60,
+                             (0, limit_minutes, 2 * limit_minutes, 3 * limit_minutes))
+        level = raised(level, 1 if (charger.power_kw or 0) >= RAPID_KW else 0)
+        down, total = self._site_share_down(charger)
+        if total > 1 and down * 2 >= total:
+            level = raised(level, 1)
+        return at_least(level, "high") if down >= total else level
+
+    def _down_alert(self, charger: Charger, since: datetime) -> OpenAlert:
         sla = self.sla.for_operator(charger.operator)
-        minutes = sla.max_repair_hours * 60
-        return findings.alert(
-            "chargerDown", charger.id, since, now=self.ctx.clock.now(), until=until, source=charger.id,
-            steps=(minutes, minutes * 2, minutes * 4, minutes * 8),
-            description=f"Charger {charger.id.rsplit(':', 1)[-1]} of {charger.operator} out of service since "
-                        f"{since:%Y-%m-%d %H:%M} UTC, beyond the {sla.max_repair_hours:g} h to repair",
-            data={"evse": charger.id, "operator": charger.operator, "station": charger.station,
-                  "chargerStatus": charger.timeline[-1][1] if charger.timeline else None,
-                  "maxRepairHours": sla.max_repair_hours})
+        limit = self._repair_limit(charger)
+        where = self.places.where(charger.station)
+        rapid = (charger.power_kw or 0) >= RAPID_KW
+        uid = charger.id.rsplit(":", 1)[-1]
+        what = f"Rapid charger {uid} ({charger.power_kw:g} kW)" if rapid and charger.power_kw else f"Charger {uid}"
+        organization = f"urn:ngsi-ld:Organization:{charger.operator}" if charger.operator else None
+        return OpenAlert(
+            "chargerDown", charger.id, since, self.ctx.clock.now(), "medium", charger.id,
+            f"{what}{f' at {where}' if where else ''} of {charger.operator} out of service since "
+            f"{local(since, self.zone, date=True)}, beyond the {sla.max_repair_hours:g} h to repair",
+            {"evse": charger.id, "operator": charger.operator, "organization": organization,
+             "station": charger.station, "rapid": rapid, "powerKW": charger.power_kw,
+             "chargerStatus": charger.timeline[-1][1] if charger.timeline else None,
+             "maxRepairHours": sla.max_repair_hours},
+            level=lambda moment: self._down_severity(charger, since, moment),
+            thresholds=[since + limit * n for n in (1, 2, 3)])
 
     def _bay(self, bay: str, status: str, moment: datetime) -> None:
         if status == "unknown" and bay not in self.silent:
             self.silent[bay] = moment
-            self.ctx.write([self._silent_alert(bay, moment)])
+            self.book.raise_(self._silent_alert(bay, moment))
         elif status != "unknown" and bay in self.silent:
-            since = self.silent.pop(bay)
-            self.ctx.write([self._silent_alert(bay, since, until=moment)])
+            self.silent.pop(bay)
+            self.book.close(bay, "sensorSilent", moment, f"the sensor reported again ({status})")
 
-    def _silent_alert(self, bay: str, since: datetime, until: datetime | None = None) -> dict[str, Any]:
-        return findings.alert("sensorSilent", bay, since, now=self.ctx.clock.now(), until=until, source=bay,
-                              description=f"Bay sensor of {bay.rsplit(':', 2)[-2]}/{bay.rsplit(':', 1)[-1]} "
-                                          f"silent beyond its heartbeat since {since:%Y-%m-%d %H:%M} UTC",
-                              data={"bay": bay})
+    def _silent_alert(self, bay: str, since: datetime) -> OpenAlert:
+        """Informational at first, low after an hour, medium after a day (the bay's state is unknown)."""
+        site = self.places.site_of(bay)
+        name = self.places.name(bay) or bay.rsplit(":", 1)[-1]
+        label = name if name.lower().startswith("bay") else f"bay {name}"
+        where = f"{label} at {self.places.name(site)}" if self.places.name(site) else label
+        steps = (0, 60, 1440)
+        return OpenAlert("sensorSilent", bay, since, self.ctx.clock.now(), "informational", bay,
+                         f"Sensor of {where} silent beyond its heartbeat since {local(since, self.zone, date=True)}",
+                         {"bay": bay, "site": site, "device": self.places.device_of(bay)},
+                         level=lambda moment: severity_for((moment - since).total_seconds() / 60, steps),
+                         thresholds=[since + timedelta(minutes=m) for m in steps])
+
+    def _settle_alerts(self) -> None:
+        """The broker's open alerts of our kinds: adopted while their cause is still there (a charger
+        still down beyond its repair time, a bay sensor still silent, a breach still certain or
+        projected), closed otherwise; never a second one."""
+        now = self.ctx.clock.now()
+        for subject, kind in list(self.book.stored):
+            charger = self.chargers.get(subject)
+            if kind == "chargerDown" and charger is not None:
+                start = self._incident_start(charger)
+                if start is not None and start + self._repair_limit(charger) <= now:
+                    since = parse(str(self.book.stored[(subject, kind)]["validFrom"]))
+                    self.down[charger.id] = since
+                    self.book.adopt(subject, kind, self._down_alert(charger, since))
+            elif kind == "slaBreach":
+                operator = subject.rsplit(":", 1)[-1]
+                mine = [c for c in self.chargers.values() if c.operator == operator]
+                calendar = self.ctx.clock.calendar_now().astimezone(self.zone)
+                self._sla(operator, mine, _month_start(calendar), calendar)
+
+        def ended(subject: str, kind: str) -> datetime | None:
+            charger = self.chargers.get(subject)
+            if kind == "chargerDown" and charger is not None and charger.timeline:
+                return next((m for m, s in reversed(charger.timeline) if s not in UNRELIABLE), None)
+            return None
+
+        self.book.settle(ended)
 
     # -- KPIs --------------------------------------------------------------------------------
     def tick(self) -> None:
@@ -235,26 +339,47 @@ class HealthWorker(Worker):
         return entities
 
     def _sla(self, operator: str, mine: list[Charger], month: datetime, now: datetime) -> list[dict[str, Any]]:
+        """The operator's slaBreach alert, at its state changes only: opened when the month's breach is
+        certain or clearly projected (:func:`sla_verdict`), its severity raised when a projected one
+        becomes certain, closed when neither holds (or the month ended). Writes through the alert
+        book; returns nothing for the caller to write."""
         sla = self.sla.for_operator(operator)
-        reliability = combined([summarise(c.timeline, month, now) for c in mine]).reliability
         subject = f"urn:ngsi-ld:Organization:{operator}"
-        breached = reliability is not None and reliability < sla.availability
-        if breached and operator not in self.breaches:
-            self.breaches[operator] = month
-        elif not breached and operator in self.breaches:
-            since = self.breaches.pop(operator)
-            return [self._breach_alert(operator, subject, since, reliability, sla, until=now)]
-        if operator in self.breaches:
-            return [self._breach_alert(operator, subject, self.breaches[operator], reliability, sla)]
+        summary = combined([summarise(c.timeline, month, now) for c in mine])
+        verdict = sla_verdict(summary, len(mine), month, _next_month(month), now, sla.availability)
+        open_ = self.book.get(subject, "slaBreach")
+        if open_ is not None and open_.data.get("month") != month.strftime("%Y-%m"):
+            self.book.close(subject, "slaBreach", month, "the month ended")
+            self.breaches.pop(operator, None)
+            open_ = None
+        if verdict is None:
+            if self.book.close(subject, "slaBreach", now, "no longer certain nor projected below the target"):
+                self.breaches.pop(operator, None)
+            return []
+        state, data = verdict
+        severity: Severity = "critical" if state == "certain" else "high"
+        description = self._breach_description(operator, state, data, sla)
+        data = {**data, "operator": operator, "organization": subject, "month": month.strftime("%Y-%m")}
+        if open_ is None:  # opened, or the broker's open one adopted (raise_ does that)
+            self.book.raise_(self._breach_alert(operator, subject, now, severity, description, data))
+            self.breaches[operator] = self.book.open[(subject, "slaBreach")].since
+        elif open_.data.get("verdict") != state:
+            self.book.update(subject, "slaBreach", severity=severity, description=description, data=data)
         return []
 
-    def _breach_alert(self, operator: str, subject: str, since: datetime, reliability: float | None, sla: Sla,
-                      until: datetime | None = None) -> dict[str, Any]:
-        return findings.alert("slaBreach", subject, since, now=self.ctx.clock.now(), until=until, source=subject,
-                              description=f"{operator}: reliability {reliability}% this month is below the "
-                                          f"{sla.availability:g}% agreed",
-                              data={"operator": operator, "reliability": reliability, "target": sla.availability,
-                                    "month": since.strftime("%Y-%m")})
+    def _breach_description(self, operator: str, state: str, data: dict[str, Any], sla: Sla) -> str:
+        name = self.places.name(f"urn:ngsi-ld:Organization:{operator}") or operator
+        if state == "certain":
+            return (f"{name}: reliability this month cannot reach the {sla.availability:g} % agreed any more (at "
+                    f"most {data['bestPossible']:g} % even if every remaining hour is reliable; "
+                    f"{data['reliability']:g} % so far, {data['coverage']:.0%} of the month observed)")
+        return (f"{name}: reliability this month projected below the {sla.availability:g} % agreed "
+                f"({data['reliability']:g} % over {data['observedDays']:g} observed days, "
+                f"{data['coverage']:.0%} of the month)")
+
+    def _breach_alert(self, operator: str, subject: str, since: datetime, severity: Severity, description: str,
+                      data: dict[str, Any]) -> OpenAlert:
+        return OpenAlert("slaBreach", subject, since, self.ctx.clock.now(), severity, subject, description, data)
 
     def _kpi(self, name: str, scope: str, start: datetime, now: datetime, summary: Summary, frequency: str,
              operator: str | None, refs: dict[str, str] | None = None) -> dict[str, Any]:

@@ -2,12 +2,15 @@
 
 A bay paired with a charger is *blocked* when it is occupied while its charger is not charging,
 for longer than the grace period; it *overstays* when it has been occupied longer than the site's
-maximum stay. Each becomes an SDM Alert (open while it lasts, its duration updated, closed when
-the bay frees or charging starts). Grace expiries are timers on the data clock, not polling.
+maximum stay. Each becomes an SDM Alert, written only at its state changes (see
+``analytics/alerts.py``): opened when the grace period or the maximum stay runs out, its severity
+raised by data-clock timers as the stay goes on, closed when the bay frees or charging starts.
+Grace expiries are timers on the data clock, not polling.
 
 Robustness: a bay must stay free for the debounce time before it counts as free (sensor flicker
 does not end or restart a violation); an observation older than the one already known is ignored
-(out of order); an unknown bay or charger status never produces a violation.
+(out of order); an unknown bay or charger status never produces a violation; a restarted worker
+adopts the open alerts it finds in the broker instead of raising second ones.
 """
 
 from __future__ import annotations
@@ -20,13 +23,17 @@ from typing import Any
 
 import yaml
 
-from . import findings
+from .alerts import AlertBook, OpenAlert, Severity, local, severity_for
 from .base import Context, Worker, attribute_value
 from .clock import parse
+from .places import Places
 
 log = logging.getLogger(__name__)
 TIMER = {"chargingBayBlocked": "blocked", "overstay": "stay"}  # alert kind -> its timer's key prefix
 NOT_A_VIOLATION = {"CHARGING", "UNKNOWN", "REMOVED", "PLANNED"}  # charging, or we do not know
+# Severity by minutes since the alert's start: a blocked bay is a nuisance at first (low) and a
+# lost charging slot for the town after hours; an overstay starts when the maximum stay is over.
+STEPS: dict[str, tuple[float, ...]] = {"chargingBayBlocked": (0, 30, 120, 480), "overstay": (0, 60, 240, 720)}
 
 
 @dataclass
@@ -34,6 +41,7 @@ class Bay:
     id: str
     site: str | None = None
     evse: str | None = None
+    name: str | None = None
     status: str | None = None
     observed: datetime | None = None
     occupied_since: datetime | None = None
@@ -47,14 +55,7 @@ class Charger:
     observed: datetime | None = None
     since: datetime | None = None  # when the current status began
     operator: str | None = None
-
-
-@dataclass
-class Open:
-    kind: str
-    since: datetime
-    alert: dict[str, Any]
-
+    station: str | None = None
 
 
 class ViolationsWorker(Worker):
@@ -66,22 +67,42 @@ class ViolationsWorker(Worker):
         self.grace = timedelta(minutes=settings.violations_grace_minutes)
         self.debounce = timedelta(seconds=settings.violations_debounce_seconds)
         self.max_stay = timedelta(minutes=settings.violations_max_stay_minutes)
+        self.zone = settings.zone()
         self.sites: dict[str, dict[str, float]] = {}
         if settings.violations_sites:
             self.sites = yaml.safe_load(Path(settings.violations_sites).read_text("utf-8")) or {}
         self.bays: dict[str, Bay] = {}
         self.chargers: dict[str, Charger] = {}
-        self.open: dict[tuple[str, str], Open] = {}  # (bay id, kind) -> open alert
+        self.book = AlertBook(context, TIMER)
+        self.places = Places(context.client)
 
     # -- inputs ------------------------------------------------------------------------------
     def backfill(self) -> None:
         client = self.ctx.client
-        entities = list(client.query_entities(type="EVSE", attrs=["status", "dataProvider"]))
-        entities += list(client.query_entities(type="ParkingSpot", attrs=["status", "refEVSE", "refParkingSite"]))
+        self.book.load()
+        self.places.prefetch("EVChargingStation", "OnStreetParking", "OffStreetParking")
+        entities = list(client.query_entities(type="EVSE", attrs=["status", "dataProvider", "refEVChargingStation"]))
+        entities += list(client.query_entities(type="ParkingSpot",
+                                               attrs=["status", "refEVSE", "refParkingSite", "name"]))
         entities.sort(key=lambda e: (e.get("status") or {}).get("observedAt", ""))
         for entity in entities:
             self.handle(entity)
+        self._settle()
         log.info("violations: back-filled %d bays and %d chargers", len(self.bays), len(self.chargers))
+
+    def _settle(self) -> None:
+        """The broker's open alerts: adopted while their cause is still there, closed otherwise."""
+        for subject, kind in list(self.book.stored):
+            bay = self.bays.get(subject)
+            if bay is not None and self._cause_since(bay, kind) is not None:
+                since = parse(str(self.book.stored[(subject, kind)]["validFrom"]))  # the alert's own start
+                self.book.adopt(subject, kind, self._alert(bay, kind, since))
+
+        def ended(subject: str, _kind: str) -> datetime | None:
+            bay = self.bays.get(subject)
+            return bay.observed if bay is not None else None
+
+        self.book.settle(ended)
 
     def handle(self, entity: dict[str, Any]) -> None:
         status = entity.get("status")
@@ -98,6 +119,7 @@ class ViolationsWorker(Worker):
         bay = self.bays.setdefault(entity["id"], Bay(entity["id"]))
         bay.evse = attribute_value(entity, "refEVSE") or bay.evse
         bay.site = attribute_value(entity, "refParkingSite") or bay.site
+        bay.name = attribute_value(entity, "name") or bay.name
         if bay.observed is not None and observed < bay.observed:
             return  # out of order: event time rules
         bay.status, bay.observed = status, observed
@@ -117,6 +139,7 @@ class ViolationsWorker(Worker):
     def _charger_event(self, entity: dict[str, Any], status: str, observed: datetime) -> None:
         charger = self.chargers.setdefault(entity["id"], Charger(entity["id"]))
         charger.operator = attribute_value(entity, "dataProvider") or charger.operator
+        charger.station = attribute_value(entity, "refEVChargingStation") or charger.station
         if charger.observed is not None and observed < charger.observed:
             return
         if status != charger.status:
@@ -143,37 +166,59 @@ class ViolationsWorker(Worker):
             return None
         return max(bay.occupied_since, charger.since)
 
+    def _cause_since(self, bay: Bay, kind: str) -> datetime | None:
+        """Since when the cause of a ``kind`` alert has been there (None: it is not there now)."""
+        if kind == "chargingBayBlocked":
+            return self._blocked_since(bay)
+        return bay.occupied_since if bay.free_since is None else None
+
     def _evaluate(self, bay: Bay) -> None:
         blocked = self._blocked_since(bay)
         key = f"{TIMER['chargingBayBlocked']}:{bay.id}"
         if blocked is None:
             self.ctx.timers.cancel(key)
-        elif (bay.id, "chargingBayBlocked") not in self.open:
+        elif not self.book.is_open(bay.id, "chargingBayBlocked"):
             grace = self._site_limit(bay, "grace_minutes", self.grace)
             self.ctx.timers.schedule(key, blocked + grace, lambda: self._raise(bay, "chargingBayBlocked"))
         stay_key = f"{TIMER['overstay']}:{bay.id}"
         if bay.occupied_since is None:
             self.ctx.timers.cancel(stay_key)
-        elif (bay.id, "overstay") not in self.open:
+        elif not self.book.is_open(bay.id, "overstay"):
             limit = self._site_limit(bay, "max_stay_minutes", self.max_stay)
             self.ctx.timers.schedule(stay_key, bay.occupied_since + limit, lambda: self._raise(bay, "overstay"))
 
     def _raise(self, bay: Bay, kind: str) -> None:
-        since = self._blocked_since(bay) if kind == "chargingBayBlocked" else bay.occupied_since
-        if since is None or (bay.id, kind) in self.open:
+        since = self._cause_since(bay, kind)
+        if since is None or self.book.is_open(bay.id, kind):
             return
+        self.book.raise_(self._alert(bay, kind, since))
+
+    def _alert(self, bay: Bay, kind: str, since: datetime) -> OpenAlert:
+        """What an alert about ``bay`` says: where (bay, site, street) and since when, in local time."""
         charger = self.chargers.get(bay.evse or "")
-        now = self.ctx.clock.now()
+        station = (charger.station if charger else None) or self.places.station_of(bay.evse)
+        label = bay.name or self.places.name(bay.id) or bay.id.rsplit(":", 1)[-1]
+        label = label if label.lower().startswith("bay") else f"Bay {label}"
+        site = self.places.name(bay.site)
+        street = self.places.street(station)
+        where = f"{label} at {site}" if site else label
+        where += f" ({street})" if street else ""
+        limit = self._site_limit(bay, "max_stay_minutes", self.max_stay)
         what = "occupied while its charger is not charging" if kind == "chargingBayBlocked" else \
-            "occupied longer than the maximum stay"
-        alert = findings.alert(
-            kind, bay.id, since, now=now, source=bay.id, sub_category="carStopped",
-            description=f"Charging bay {bay.id.rsplit(':', 1)[-1]} {what} since {since:%H:%M} UTC",
-            data={"bay": bay.id, "site": bay.site, "evse": bay.evse, "operator": charger.operator if charger else None,
-                  "chargerStatus": charger.status if charger else None})
-        self.open[(bay.id, kind)] = Open(kind, since, alert)
-        self.ctx.write([alert])
-        log.info("alert %s for %s since %s", kind, bay.id, since)
+            f"occupied longer than the maximum stay of {limit.total_seconds() / 60:g} min"
+        start = since if kind == "chargingBayBlocked" else since + limit  # overstay: severity from the limit on
+        steps = STEPS[kind]
+
+        def level(moment: datetime) -> Severity:
+            return severity_for((moment - start).total_seconds() / 60, steps)
+
+        return OpenAlert(
+            kind, bay.id, since, self.ctx.clock.now(), level(self.ctx.clock.now()), bay.id,
+            f"{where} {what} since {local(since, self.zone)}",
+            {"bay": bay.id, "site": bay.site, "evse": bay.evse, "station": station,
+             "operator": charger.operator if charger else None,
+             "chargerStatus": charger.status if charger else None},
+            level=level, thresholds=[start + timedelta(minutes=m) for m in steps])
 
     def _freed(self, bay: Bay) -> None:
         if bay.free_since is None:
@@ -189,25 +234,7 @@ class ViolationsWorker(Worker):
 
     def _close(self, bay: Bay, kind: str, at: datetime, why: str) -> None:
         self.ctx.timers.cancel(f"{TIMER[kind]}:{bay.id}")
-        opened = self.open.pop((bay.id, kind), None)
-        if opened is None:
-            return
-        data = findings.own_data(opened.alert) | {"closedBecause": why}
-        closed = findings.alert(kind, bay.id, opened.since, now=self.ctx.clock.now(), until=max(at, opened.since),
-                                source=bay.id, sub_category="carStopped",
-                                description=opened.alert["description"]["value"], data=data)
-        self.ctx.write([closed])
+        self.book.close(bay.id, kind, at, why)
 
     def status(self) -> dict[str, Any]:
-        return {"bays": len(self.bays), "chargers": len(self.chargers), "openAlerts": len(self.open)}
-
-    def tick(self) -> None:
-        """Keep open alerts' duration and severity current."""
-        now = self.ctx.clock.now()
-        updates = []
-        for (bay_id, kind), opened in self.open.items():
-            data = findings.own_data(opened.alert)
-            updates.append(findings.alert(kind, bay_id, opened.since, now=now, source=bay_id, sub_category="carStopped",
-                                          description=opened.alert["description"]["value"], data=data))
-        if updates:
-            self.ctx.write(updates)
+        return {"bays": len(self.bays), "chargers": len(self.chargers), "openAlerts": len(self.book.open)}
