@@ -51,7 +51,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     logs.configure(settings.log_level)
     from . import demo
 
-    return demo.run(settings)
+    return demo.run(settings, fresh=args.fresh)
 
 
 def _instant(text: str) -> datetime:
@@ -145,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--mqtt-url", help="MQTT broker, used if one answers there, else started on its port "
                                          "(CIC_MQTT_URL, default mqtt://127.0.0.1:1883)")
     demo.add_argument("--data-dir", type=Path, help="where the demo keeps its data (CIC_DATA_DIR, default data)")
+    demo.add_argument("--fresh", action="store_true",
+                      help="start a new simulated town: remove the previous run's data from the data dir")
     demo.set_defaults(run=_cmd_demo)
 
     simulate = commands.add_parser("simulate", help="run simulated data sources").add_subparsers(
