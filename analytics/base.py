@@ -20,6 +20,7 @@ from citiesincharge.settings import Settings
 from .clock import DataClock, Timers
 
 log = logging.getLogger(__name__)
+REMEMBERED = 200_000  # findings whose last written version is kept to drop repeats (a town has thousands)
 
 
 @dataclass
@@ -28,36 +29,70 @@ class Context:
     client: NgsiLdClient
     clock: DataClock
     timers: Timers
-    _pending: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _pending: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # id -> versions, oldest first
+    _written: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> what the broker has from us
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def write(self, entities: list[dict[str, Any]]) -> None:
-        """Upsert findings; a later version of the same entity replaces one still waiting.
+        """Upsert findings, skipping any identical to what was last written for its id.
 
-        A KPI without a value (no incident yet, so no MTTR) is not written: no figure beats a made-up one.
+        Why: the broker appends a history row for every attribute of every upsert (Orion-LD / TRoE
+        do, whether or not the value changed), so re-sending an unchanged finding every tick is
+        what made the demo's history grow without bound. Versions of one id are written in the
+        order given (a KPI correcting an ended period, then its newest period again); a waiting
+        version is replaced by a later one for the same period (for KPIs, the ``observedAt`` of
+        ``kpiValue``), so a broker outage costs memory per finding, not per tick.
         """
         with self._lock:
             for entity in entities:
-                if entity.get("type") == "KeyPerformanceIndicator" and entity["kpiValue"].get("value") is None:
+                self._queue(entity)
+            pending, self._pending = self._pending, {}
+        rounds: list[list[dict[str, Any]]] = []  # round n: the n-th version of each id (one upsert per round)
+        for entity_id, versions in pending.items():
+            last, index = self._written.get(entity_id), 0
+            for entity in versions:
+                if entity == last:
                     continue
-                self._pending[entity["id"]] = entity
-            batch = list(self._pending.values())
-            self._pending.clear()
-        if not batch:
-            return
-        try:
-            result = self.client.batch_upsert(batch, mode="update")
-        except NgsiLdClientError as error:
-            log.warning("findings not written yet (%s); will retry", error)
-            with self._lock:
-                for entity in batch:
-                    self._pending.setdefault(entity["id"], entity)
-            return
-        for failed in result.errors:
-            log.error("finding %s rejected by the broker: %s", failed.entity_id, failed.error.detail)
+                last = entity
+                if index == len(rounds):
+                    rounds.append([])
+                rounds[index].append(entity)
+                index += 1
+        for number, batch in enumerate(rounds):
+            try:
+                result = self.client.batch_upsert(batch, mode="update")
+            except NgsiLdClientError as error:
+                log.warning("findings not written yet (%s); will retry", error)
+                with self._lock:  # the unwritten versions go back in order, before any written since
+                    newer, self._pending = self._pending, {}
+                    for entity in (e for later in rounds[number:] for e in later):
+                        self._pending.setdefault(entity["id"], []).append(entity)
+                    for entity in (e for versions in newer.values() for e in versions):
+                        self._queue(entity)
+                return
+            failed = {f.entity_id for f in result.errors}
+            for entity in batch:
+                if entity["id"] not in failed:
+                    self._written.pop(entity["id"], None)  # oldest first: the bound forgets the longest unchanged
+                    self._written[entity["id"]] = entity
+                    if len(self._written) > REMEMBERED:
+                        del self._written[next(iter(self._written))]
+            for rejected in result.errors:
+                log.error("finding %s rejected by the broker: %s", rejected.entity_id, rejected.error.detail)
+
+    def _queue(self, entity: dict[str, Any]) -> None:
+        versions = self._pending.setdefault(entity["id"], [])
+        versions[:] = [v for v in versions if _version_key(v) != _version_key(entity)]
+        versions.append(entity)
 
     def flush(self) -> None:
         self.write([])
+
+
+def _version_key(entity: dict[str, Any]) -> Any:
+    """Which version of a finding an entity is: a KPI's period, else the entity as a whole."""
+    value = entity.get("kpiValue")
+    return value.get("observedAt") if isinstance(value, dict) else None
 
 
 def attribute_value(entity: dict[str, Any], name: str) -> Any:

@@ -1,8 +1,9 @@
 """Demand & forecast: hourly utilisation now, and what demand will be.
 
-Utilisation, per station and per operator (the town's areas), for the current day: the share of
-charger time spent charging in each hour (from the EVSE status timelines) and the sessions started
-in each hour; written as KeyPerformanceIndicators whose value is the 24-hour profile.
+Utilisation, per station, per operator (the town's areas) and for the whole network, for the
+current local day: the share of charger time spent charging in each local hour (from the EVSE
+status timelines) and the sessions started in each hour; written as KeyPerformanceIndicators whose
+value is the 24-hour profile, one entity per subject, each day an instance of its history.
 
 Forecasts, retrained on a schedule (APScheduler): sessions started per station, next 48 hours
 hourly and next 8 weeks daily (autoregression with seasonality or the seasonal-naive baseline,
@@ -15,16 +16,18 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from datetime import datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from citiesincharge import ids
 
-from . import findings
+from . import kpis
 from .base import Context, Worker, attribute_value
 from .clock import iso, parse
 from .forecasting import VAR_MIN_DAYS, Forecast, demand_series, forecast, min_history, var_forecast
@@ -49,6 +52,9 @@ class DemandWorker(Worker):
         self._sessions_at_last_try = 0  # sessions known at the last training
         self._sessions_at_last_tick = 0
         self._dirty = False
+        self.kpis = kpis.Publisher(timedelta(minutes=context.settings.kpi_provisional_minutes))
+        self.council = kpis.council_id(context.settings)
+        self.names = kpis.Names(context.client, self.council)
         minutes = context.settings.demand_retrain_minutes
         driver = context.settings.demand_driver_file
         self.driver = load_driver(Path(driver)) if driver else None  # e.g. new EV registrations per month
@@ -92,50 +98,62 @@ class DemandWorker(Worker):
     # -- utilisation -------------------------------------------------------------------------
     def tick(self) -> None:
         self._retrain_after_backfill()
-        if not self._dirty:
+        now = self.ctx.clock.calendar_now()
+        ended = self.kpis.expired(now)  # yesterday's profiles were provisional: finalise them
+        if not self._dirty and not ended:
+            self.ctx.write(self.kpis.release(now))
             return
         self._dirty = False
-        now = self.ctx.clock.calendar_now()
-        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        busy: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0] * 24)
-        known: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0] * 24)
+        today = kpis.period("daily", now, self.ctx.settings.zone())
+        entities = []
+        for day in ([today.previous()] if ended else []) + [today]:
+            entities += self._profiles(day, now)
+        self.ctx.write(self.kpis.offer(entities, now) + self.kpis.release(now))
+
+    def _profiles(self, day: kpis.Period, now: datetime) -> list[dict[str, Any]]:
+        """The day's profiles (hours of the council's local day) per station, operator and the network."""
+        zone = self.ctx.settings.zone()
+        until = min(now, day.end)
+        Subject = tuple[kpis.Scope, str, str]  # (scope, subject id, operator)
+        busy: dict[Subject, list[float]] = defaultdict(lambda: [0.0] * 24)
+        known: dict[Subject, list[float]] = defaultdict(lambda: [0.0] * 24)
         for evse, timeline in self.timelines.items():
             station, operator = self.evse_station.get(evse, ("", ""))
+            subjects = _subjects(station, operator, self.council)
             for index, (since, status) in enumerate(timeline):
-                until = timeline[index + 1][0] if index + 1 < len(timeline) else now
-                low, high = max(since, day), min(until, now)
-                hour = low
-                while hour < high:
-                    edge = min(high, hour.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1))
-                    seconds = (edge - hour).total_seconds()
-                    for scope in (("station", station), ("operator", operator)):
-                        if scope[1] and status not in ("UNKNOWN", "REMOVED", "PLANNED"):
-                            known[scope][hour.hour] += seconds
-                            if status == "CHARGING":
-                                busy[scope][hour.hour] += seconds
-                    hour = edge
-        started: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * 24)
+                if status in ("UNKNOWN", "REMOVED", "PLANNED"):
+                    continue
+                end = timeline[index + 1][0] if index + 1 < len(timeline) else until
+                for low, high, hour in _hours(max(since, day.start), min(end, until), zone):
+                    seconds = (high - low).total_seconds()
+                    for subject in subjects:
+                        known[subject][hour] += seconds
+                        if status == "CHARGING":
+                            busy[subject][hour] += seconds
+        started: dict[Subject, list[int]] = defaultdict(lambda: [0] * 24)
         for start, station, operator in self.sessions.values():
-            if day <= start < day + timedelta(days=1):
-                for scope in (("station", station), ("operator", operator)):
-                    if scope[1]:
-                        started[scope][start.hour] += 1
+            if day.start <= start < until:
+                for subject in _subjects(station, operator, self.council):
+                    started[subject][start.astimezone(zone).hour] += 1
         entities = []
-        for scope in sorted(set(known) | set(started)):
-            shares = [round(b / k, 4) if k else None for b, k in zip(busy[scope], known[scope], strict=True)]
-            entities.append(self._profile("hourlyUtilisation", scope, day, shares, "share of charger time charging"))
-            entities.append(self._profile("hourlySessions", scope, day, started[scope], "sessions started"))
-        self.ctx.write(entities)
+        for subject in sorted(set(known) | set(started)):
+            shares = [round(b / k, 4) if k else None for b, k in zip(busy[subject], known[subject], strict=True)]
+            entities.append(self._profile("hourlyUtilisation", subject, day, shares, now))
+            entities.append(self._profile("hourlySessions", subject, day, started[subject], now))
+        return entities
 
-    def _profile(self, name: str, scope: tuple[str, str], day: datetime, values: list[Any],
-                 what: str) -> dict[str, Any]:
-        kind, target = scope
-        scope_id = target.removeprefix("urn:ngsi-ld:") if kind == "station" else f"Organization:{target}"
-        refs = {"refEVChargingStation": target} if kind == "station" else None
-        return findings.kpi(name, scope_id, day.strftime("%Y-%m-%d"), values, start=day, end=day + timedelta(days=1),
-                            frequency="hourly", refs=refs, organization=None if kind == "station" else target,
-                            description=f"{what}, per hour of the day (index 0 = 00:00-01:00 UTC)",
-                            aggregated=[{"entityType": "EVSE", "attrs": ["status"]}])
+    def _profile(self, name: str, subject: tuple[kpis.Scope, str, str], day: kpis.Period, values: list[Any],
+                 now: datetime) -> dict[str, Any]:
+        scope, target, operator = subject
+        label = self.names.of(target)
+        what = {"hourlyUtilisation": "share of counted charger time spent charging",
+                "hourlySessions": "sessions started"}[name]
+        return kpis.kpi(name, target, scope, day, values, now=now, subject_name=label,
+                        organization=operator if scope != "council" else None, formula=PROFILE_FORMULAS[name],
+                        description=f"{kpis.TITLES[name]} of {label}: {what} in each hour of the local day "
+                                    f"(index 0 = 00:00-01:00 {self.ctx.settings.timezone})",
+                        aggregated=[{"entityType": "EVSE", "attrs": ["status"]}] if name == "hourlyUtilisation"
+                        else [{"entityType": "ChargingSession", "attrs": ["startDateTime"]}])
 
     # -- forecasts ---------------------------------------------------------------------------
     def _retrain_after_backfill(self) -> None:
@@ -211,3 +229,30 @@ class DemandWorker(Worker):
     def status(self) -> dict[str, Any]:
         return {"sessions": len(self.sessions), "chargers": len(self.timelines),
                 "forecastsWritten": self.forecasts_written}
+
+
+PROFILE_FORMULAS = {  # calculationFormula, as docs/KPIS.md states them
+    "hourlyUtilisation": "per local hour h: CHARGING time / counted time of the chargers (UNKNOWN, REMOVED, "
+                         "PLANNED not counted); null for an hour with no counted time",
+    "hourlySessions": "per local hour h: number of ChargingSessions whose startDateTime falls in h",
+}
+
+
+def _subjects(station: str, operator: str, council: str) -> list[tuple[kpis.Scope, str, str]]:
+    """What a charger or a session counts towards: its station, its operator, the whole network."""
+    out: list[tuple[kpis.Scope, str, str]] = []
+    if station:
+        out.append(("station", station, operator))
+    if operator:
+        out.append(("operator", kpis.operator_id(operator), operator))
+    return [*out, ("council", council, "")]
+
+
+def _hours(low: datetime, high: datetime, zone: ZoneInfo) -> Iterator[tuple[datetime, datetime, int]]:
+    """[low, high) cut at the council's local hours: (from, to, local hour of day)."""
+    moment = low
+    while moment < high:
+        local = moment.astimezone(zone)
+        edge = min(high, local.replace(minute=0, second=0, microsecond=0).astimezone(UTC) + timedelta(hours=1))
+        yield moment, edge, local.hour
+        moment = edge

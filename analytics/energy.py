@@ -1,6 +1,7 @@
 """Energy & revenue from charge detail records: what was delivered, billed, and how the bays were used.
 
-Per station and per operator, per day and per month (by the CDR's end time, UTC): kWh delivered,
+Per station, per operator and for the whole network, per day and per month of the council's
+calendar (by the CDR's end time, in CIC_TIMEZONE): kWh delivered,
 revenue excluding and including VAT per currency, average price per kWh, sessions, average
 duration and idle (parking) time, and the peak concurrent charging power, found by sweeping the
 sessions' charging intervals (each at its average power: energy over the time it drew power).
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from . import findings
+from . import kpis
 from .base import Context, Worker, attribute_value
 from .clock import parse
 
@@ -71,80 +72,115 @@ def peak_kw(cdrs: list[Cdr]) -> float:
     return round(peak, 2)
 
 
+Group = tuple[kpis.Scope, str, str, datetime]  # (scope, subject id, frequency, period start)
+FORMULAS = {  # calculationFormula, as docs/KPIS.md states them
+    "energyDelivered": "sum of energyDelivered (kWh) of the CDRs that ended in the period",
+    "sessions": "number of CDRs that ended in the period",
+    "avgDurationHours": "mean totalTime (h) of those CDRs",
+    "avgIdleHours": "mean totalParkingTime (h: plugged in, not charging) of those CDRs",
+    "peakPowerKW": "largest sum, at any moment, of the charging power of the sessions (each at kWh / charging "
+                   "hours over its charging interval)",
+    "revenueExclVat": "sum of totalCostExclVat of those CDRs in the currency",
+    "revenueInclVat": "sum of totalCostInclVat of those CDRs in the currency (only when every CDR has one)",
+    "avgPricePerKWh": "revenue excl. VAT / kWh of those CDRs in the currency",
+}
+
+
 class EnergyWorker(Worker):
+    """Energy KPIs per station, operator and the whole network, per day and month of the council's
+    calendar (by the CDR's end): a CDR that arrives late corrects its period."""
+
     name = "energy"
 
     def __init__(self, context: Context) -> None:
         super().__init__(context)
         self.cdrs: dict[str, Cdr] = {}
-        self._dirty: set[tuple[str, str, str]] = set()  # (scope kind, scope, period)
+        self._periods: dict[str, tuple[kpis.Period, kpis.Period]] = {}  # CDR -> (its day, its month)
+        self._dirty: dict[Group, kpis.Period] = {}
+        self._group_of: dict[str, tuple[Group, kpis.Period]] = {}  # KPI id -> its newest group
+        self.kpis = kpis.Publisher(timedelta(minutes=context.settings.kpi_provisional_minutes))
+        self.council = kpis.council_id(context.settings)
+        self.names = kpis.Names(context.client, self.council)
 
     def backfill(self) -> None:
         for entity in self.ctx.client.query_entities(type="ChargeDetailRecord"):
             self.handle(entity)
         log.info("energy: back-filled %d charge detail records", len(self.cdrs))
 
+    def _groups(self, cdr: Cdr) -> list[tuple[Group, kpis.Period]]:
+        day, month = self._periods[cdr.id]
+        return [((scope, subject, when.frequency, when.start), when) for scope, subject in _subjects(cdr, self.council)
+                for when in (day, month)]
+
     def handle(self, entity: dict[str, Any]) -> None:
         cdr = parse_cdr(entity)
         if cdr is None or self.cdrs.get(cdr.id) == cdr:
             return
+        if cdr.id in self.cdrs:  # a CDR re-sent with other figures: its old periods are recomputed too
+            self._dirty.update(self._groups(self.cdrs[cdr.id]))
         self.cdrs[cdr.id] = cdr
+        zone = self.ctx.settings.zone()
+        self._periods[cdr.id] = (kpis.period("daily", cdr.end, zone), kpis.period("monthly", cdr.end, zone))
         self.ctx.clock.observe(cdr.end)
-        for kind, scope in (("station", cdr.station), ("operator", cdr.operator)):
-            self._dirty.add((kind, scope, cdr.end.strftime("%Y-%m-%d")))
-            self._dirty.add((kind, scope, cdr.end.strftime("%Y-%m")))
+        self._dirty.update(self._groups(cdr))
 
     def tick(self) -> None:
+        now = self.ctx.clock.calendar_now()
+        for kpi in self.kpis.expired(now):  # a period has ended: its figures are final now
+            group, when = self._group_of[kpi]
+            self._dirty[group] = when
         if not self._dirty:
+            self.ctx.write(self.kpis.release(now))
             return
-        groups: dict[tuple[str, str, str], list[Cdr]] = defaultdict(list)
+        groups: dict[Group, list[Cdr]] = defaultdict(list)
         for cdr in self.cdrs.values():
-            for kind, scope in (("station", cdr.station), ("operator", cdr.operator)):
-                for period in (cdr.end.strftime("%Y-%m-%d"), cdr.end.strftime("%Y-%m")):
-                    if (kind, scope, period) in self._dirty:
-                        groups[(kind, scope, period)].append(cdr)
+            for group, _when in self._groups(cdr):
+                if group in self._dirty:
+                    groups[group].append(cdr)
         entities = []
-        for (kind, scope, period), cdrs in sorted(groups.items()):
-            entities += self._kpis(kind, scope, period, cdrs)
+        for group, cdrs in sorted(groups.items()):
+            entities += self._kpis(group, self._dirty[group], cdrs, now)
         self._dirty.clear()
-        self.ctx.write(entities)
+        self.ctx.write(self.kpis.offer(entities, now) + self.kpis.release(now))
 
-    def _kpis(self, kind: str, scope: str, period: str, cdrs: list[Cdr]) -> list[dict[str, Any]]:
-        daily = len(period) == 10
-        start = parse(f"{period}T00:00:00+00:00" if daily else f"{period}-01T00:00:00+00:00")
-        end = start + timedelta(days=1) if daily else (start + timedelta(days=32)).replace(day=1)
-        frequency = "daily" if daily else "monthly"
-        operator = cdrs[0].operator
-        scope_id = scope.removeprefix("urn:ngsi-ld:") if kind == "station" else f"Organization:{scope}"
-        refs = {"refEVChargingStation": scope} if kind == "station" else None
+    def _kpis(self, group: Group, when: kpis.Period, cdrs: list[Cdr], now: datetime) -> list[dict[str, Any]]:
+        scope, subject = group[0], group[1]
+        operator = cdrs[0].operator if scope != "council" else None
+        label = self.names.of(subject)
         kwh = round(sum(c.kwh for c in cdrs), 3)
         sessions = len(cdrs)
 
-        def kpi(name: str, value: Any, unit: str | None, what: str, suffix: str = "") -> dict[str, Any]:
-            return findings.kpi(name, scope_id + suffix, period, value, start=start, end=end, frequency=frequency,
-                                organization=operator, unit=unit, refs=refs, description=f"{what} ({frequency})",
-                                aggregated=[{"entityType": "ChargeDetailRecord", "attrs": ["energyDelivered"]}])
+        def kpi(name: str, value: Any, unit: str | None, currency: str | None = None) -> dict[str, Any]:
+            entity = kpis.kpi(name, subject, scope, when, value, now=now, subject_name=label, unit=unit,
+                              organization=operator, currency=currency, formula=FORMULAS[name],
+                              description=f"{kpis.TITLES[name]} of {label}, {when.frequency}, by the CDRs' end",
+                              aggregated=[{"entityType": "ChargeDetailRecord", "attrs": ["energyDelivered"]}])
+            self._group_of[entity["id"]] = (group, when)
+            return entity
 
-        out = [kpi("energyDelivered", kwh, "KWH", "kWh delivered"),
-               kpi("sessions", sessions, None, "charging sessions (CDRs)"),
-               kpi("avgDurationHours", round(sum(c.hours for c in cdrs) / sessions, 3), "HUR",
-                   "average session duration"),
-               kpi("avgIdleHours", round(sum(c.idle_hours for c in cdrs) / sessions, 3), "HUR",
-                   "average time parked without charging"),
-               kpi("peakPowerKW", peak_kw(cdrs), "KWT", "peak concurrent charging power")]
+        out = [kpi("energyDelivered", kwh, "KWH"),
+               kpi("sessions", sessions, None),
+               kpi("avgDurationHours", round(sum(c.hours for c in cdrs) / sessions, 3), "HUR"),
+               kpi("avgIdleHours", round(sum(c.idle_hours for c in cdrs) / sessions, 3), "HUR"),
+               kpi("peakPowerKW", peak_kw(cdrs), "KWT")]
         for currency in sorted({c.currency for c in cdrs}):
             billed = [c for c in cdrs if c.currency == currency]
             excl = round(sum(c.excl for c in billed), 2)
-            out.append(kpi("revenueExclVat", excl, currency, f"revenue excl. VAT in {currency}", f":{currency}"))
+            out.append(kpi("revenueExclVat", excl, currency, currency))
             with_vat = [c.incl for c in billed if c.incl is not None]
             if len(with_vat) == len(billed):
-                out.append(kpi("revenueInclVat", round(sum(with_vat), 2), currency,
-                               f"revenue incl. VAT in {currency}", f":{currency}"))
+                out.append(kpi("revenueInclVat", round(sum(with_vat), 2), currency, currency))
             energy = sum(c.kwh for c in billed)
             if energy > 0:
-                out.append(kpi("avgPricePerKWh", round(excl / energy, 4), currency,
-                               f"average price per kWh excl. VAT in {currency}", f":{currency}"))
+                out.append(kpi("avgPricePerKWh", round(excl / energy, 4), currency, currency))
         return out
 
     def status(self) -> dict[str, Any]:
         return {"cdrs": len(self.cdrs)}
+
+
+def _subjects(cdr: Cdr, council: str) -> list[tuple[kpis.Scope, str]]:
+    """What a CDR counts towards: its station, its operator, the whole network."""
+    out: list[tuple[kpis.Scope, str]] = [("operator", kpis.operator_id(cdr.operator)), ("council", council)]
+    station: list[tuple[kpis.Scope, str]] = [("station", cdr.station)] if cdr.station.startswith("urn:") else []
+    return station + out

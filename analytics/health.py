@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field
 
-from . import findings
+from . import kpis
 from .alerts import AlertBook, OpenAlert, Severity, at_least, local, raised, severity_for
 from .base import Context, Worker, attribute_value
 from .clock import iso, parse
@@ -32,6 +32,18 @@ UK_TARGET = 99.0
 RECOMPUTE_EVERY = 15  # ticks between full recomputations (time passes even without events)
 ALERT_KINDS = ("chargerDown", "sensorSilent", "slaBreach")
 SLA_MIN_DAYS = 7.0  # observed days per charger before a below-target month is projected as a breach
+FREQUENCIES: tuple[kpis.Frequency, ...] = ("daily", "monthly", "yearly")
+_COUNTING = ("reliable = AVAILABLE, CHARGING, RESERVED; unreliable = INOPERATIVE, OUTOFORDER; "
+             "UNKNOWN, BLOCKED not counted")
+FORMULAS = {  # calculationFormula, as docs/KPIS.md states them
+    "reliability": f"100 * reliable time / (reliable + unreliable time), summed over the chargers; {_COUNTING}",
+    "rapidReliability": f"reliability of the chargers of >= {RAPID_KW:g} kW only (UK target {UK_TARGET:g} %); "
+                        f"{_COUNTING}",
+    "mttrHours": "mean duration in hours of the incidents (continuous unreliable stretches) that ended",
+    "mtbfHours": "reliable hours / number of incidents",
+    "incidents": "number of incidents (continuous unreliable stretches) in the period",
+    "incidentLog": "each incident of the period: start, end (null while it lasts), hours, status",
+}
 
 
 class Sla(BaseModel):
@@ -112,6 +124,9 @@ class HealthWorker(Worker):
         self.zone = context.settings.zone()
         self._ticks = 0
         self._dirty: set[str] = set()
+        self.kpis = kpis.Publisher(timedelta(minutes=context.settings.kpi_provisional_minutes))
+        self.council = kpis.council_id(context.settings)
+        self.names = kpis.Names(context.client, self.council)
 
     # -- inputs ------------------------------------------------------------------------------
     def backfill(self) -> None:
@@ -288,55 +303,76 @@ class HealthWorker(Worker):
 
     # -- KPIs --------------------------------------------------------------------------------
     def tick(self) -> None:
+        """Recompute the KPIs of what changed (and, every few ticks or when a period has ended, of
+        everything, as time passes without events); the Publisher decides what is written."""
         self._ticks += 1
-        if self._ticks % RECOMPUTE_EVERY == 0:
+        now = self.ctx.clock.calendar_now()
+        if self._ticks % RECOMPUTE_EVERY == 0 or self.kpis.expired(now):
             self._dirty |= set(self.chargers)
         if not self._dirty:
+            self.ctx.write(self.kpis.release(now))
             return
-        now = self.ctx.clock.calendar_now()
-        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-        month = _month_start(now)
+        zone = self.ctx.settings.zone()
+        periods = {frequency: kpis.period(frequency, now, zone) for frequency in FREQUENCIES}
         entities: list[dict[str, Any]] = []
-        for charger_id in sorted(self._dirty):
-            charger = self.chargers[charger_id]
-            refs = {"refEVSE": charger.id}
-            entities.append(self._kpi("reliability", charger.id, day, now, summarise(charger.timeline, day, now),
-                                      "daily", charger.operator, refs))
-            monthly = summarise(charger.timeline, month, now)
-            entities.append(self._kpi("reliability", charger.id, month, now, monthly, "monthly", charger.operator,
-                                      refs))
-            entities.append(self._kpi("incidentLog", charger.id, month, now, monthly, "monthly", charger.operator,
-                                      refs))
-        dirty = [self.chargers[i] for i in self._dirty]
+        dirty = [self.chargers[i] for i in sorted(self._dirty)]
+        for charger in dirty:
+            refs = {"refEVChargingStation": charger.station} if charger.station else None
+            label = self.names.evse(charger.id, charger.station)
+            entities += self._kpis(("reliability",), charger.id, "evse", periods["daily"], now, [charger],
+                                   charger.operator, label, refs)
+            entities += self._kpis(("reliability", "incidentLog"), charger.id, "evse", periods["monthly"], now,
+                                   [charger], charger.operator, label, refs)
         for station in sorted({c.station for c in dirty if c.station}):
             mine = [c for c in self.chargers.values() if c.station == station]
-            for start, frequency in ((day, "daily"), (month, "monthly")):
-                summary = combined([summarise(c.timeline, start, now) for c in mine])
-                entities.append(self._kpi("reliability", station, start, now, summary, frequency, mine[0].operator,
-                                          {"refEVChargingStation": station}))
-        entities += self._operator_kpis({c.operator for c in dirty}, day, month, now)
+            for frequency in ("daily", "monthly"):
+                entities += self._kpis(("reliability",), station, "station", periods[frequency], now, mine,
+                                       mine[0].operator, self.names.of(station))
+        network, alerts = self._operator_kpis({c.operator for c in dirty}, periods, now)
         self._dirty.clear()
-        self.ctx.write(entities)
+        self.ctx.write(alerts + self.kpis.offer(entities + network, now) + self.kpis.release(now))
 
-    def _operator_kpis(self, operators: set[str | None], day: datetime, month: datetime,
-                       now: datetime) -> list[dict[str, Any]]:
-        entities = []
-        for operator in sorted(o for o in operators if o):
-            mine = [c for c in self.chargers.values() if c.operator == operator]
+    def _operator_kpis(self, operators: set[str | None], periods: dict[kpis.Frequency, kpis.Period],
+                       now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Operator KPIs of the operators touched, the council's (whole network) with them; and the
+        operators' SLA alerts. Returns (KPIs, alerts)."""
+        entities: list[dict[str, Any]] = []
+        alerts: list[dict[str, Any]] = []
+        touched = sorted(o for o in operators if o)
+        subjects: list[tuple[str | None, str, kpis.Scope, list[Charger]]] = [
+            (o, kpis.operator_id(o), "operator", [c for c in self.chargers.values() if c.operator == o])
+            for o in touched]
+        if touched:
+            subjects.append((None, self.council, "council", list(self.chargers.values())))
+        for operator, subject, scope, mine in subjects:
             rapid = [c for c in mine if (c.power_kw or 0) >= RAPID_KW]
-            year = month.replace(month=1)
-            for start, frequency in ((day, "daily"), (month, "monthly"), (year, "yearly")):
-                everything = combined([summarise(c.timeline, start, now) for c in mine])
-                scope = f"Organization:{operator}"
-                entities.append(self._kpi("reliability", scope, start, now, everything, frequency, operator))
-                entities.append(self._kpi("mttrHours", scope, start, now, everything, frequency, operator))
-                entities.append(self._kpi("mtbfHours", scope, start, now, everything, frequency, operator))
-                entities.append(self._kpi("incidents", scope, start, now, everything, frequency, operator))
+            label = self.names.of(subject)
+            for frequency in FREQUENCIES:
+                entities += self._kpis(("reliability", "mttrHours", "mtbfHours", "incidents"), subject, scope,
+                                       periods[frequency], now, mine, operator, label)
                 if rapid:
-                    network = combined([summarise(c.timeline, start, now) for c in rapid])
-                    entities.append(self._kpi("rapidReliability", scope, start, now, network, frequency, operator))
-            entities += self._sla(operator, mine, month, now)
-        return entities
+                    entities += self._kpis(("rapidReliability",), subject, scope, periods[frequency], now, rapid,
+                                           operator, label)
+            if operator is not None:
+                alerts += self._sla(operator, mine, periods["monthly"].start, now)
+        return entities, alerts
+
+    def _kpis(self, names: tuple[str, ...], subject: str, scope: kpis.Scope, current: kpis.Period, now: datetime,
+              chargers: list[Charger], operator: str | None, label: str,
+              refs: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        """``names`` of ``subject`` for the running period, and for the one before it too while this run
+        wrote that one (to finalise it once it has ended, or correct it after late data)."""
+        out: list[dict[str, Any]] = []
+        before = current.previous()
+        for when in (before, current):
+            if when is before and not any(self.kpis.wrote(kpis.kpi_id(n, subject, when.frequency), when.end)
+                                          for n in names):
+                continue  # all of a group or none: a figure that first exists once the period ended (MTTR) too
+            until = min(now, when.end)
+            summary = combined([summarise(c.timeline, when.start, until) for c in chargers])
+            coverage = (summary.reliable_hours + summary.unreliable_hours) / (len(chargers) * when.hours())
+            out += [self._kpi(n, subject, scope, when, now, summary, coverage, operator, label, refs) for n in names]
+        return out
 
     def _sla(self, operator: str, mine: list[Charger], month: datetime, now: datetime) -> list[dict[str, Any]]:
         """The operator's slaBreach alert, at its state changes only: opened when the month's breach is
@@ -381,22 +417,20 @@ class HealthWorker(Worker):
                       data: dict[str, Any]) -> OpenAlert:
         return OpenAlert("slaBreach", subject, since, self.ctx.clock.now(), severity, subject, description, data)
 
-    def _kpi(self, name: str, scope: str, start: datetime, now: datetime, summary: Summary, frequency: str,
-             operator: str | None, refs: dict[str, str] | None = None) -> dict[str, Any]:
-        log_ = [{"start": iso(i.start), "end": iso(i.end) if i.end else None, "hours": round(i.hours(now), 3),
+    def _kpi(self, name: str, subject: str, scope: kpis.Scope, when: kpis.Period, now: datetime, summary: Summary,
+             coverage: float, operator: str | None, label: str, refs: dict[str, str] | None) -> dict[str, Any]:
+        until = min(now, when.end)
+        log_ = [{"start": iso(i.start), "end": iso(i.end) if i.end else None, "hours": round(i.hours(until), 3),
                  "status": i.status} for i in summary.incidents]
         values: dict[str, tuple[Any, str | None]] = {
             "reliability": (summary.reliability, "P1"), "rapidReliability": (summary.reliability, "P1"),
             "mttrHours": (summary.mttr_hours, "HUR"), "mtbfHours": (summary.mtbf_hours, "HUR"),
             "incidents": (len(summary.incidents), None), "incidentLog": (log_, None)}
         value, unit = values[name]
-        period = start.strftime({"daily": "%Y-%m-%d", "monthly": "%Y-%m", "yearly": "%Y"}[frequency])
-        end = {"daily": start + timedelta(days=1), "monthly": _next_month(start),
-               "yearly": start.replace(year=start.year + 1)}[frequency]
-        entity = findings.kpi(name, scope.removeprefix("urn:ngsi-ld:"), period, value, start=start, end=end,
-                              frequency=frequency, organization=operator, unit=unit, refs=refs,
-                              description=f"{name} of {scope} ({frequency}, UK PCPR 2023 counting)",
-                              aggregated=[{"entityType": "EVSE", "attrs": ["status"]}])
+        entity = kpis.kpi(name, subject, scope, when, value, now=now, subject_name=label, unit=unit,
+                          organization=operator, coverage=coverage, refs=refs, formula=FORMULAS[name],
+                          description=f"{kpis.TITLES[name]} of {label}, {when.frequency} (UK PCPR 2023 counting)",
+                          aggregated=[{"entityType": "EVSE", "attrs": ["status"]}])
         if name in ("reliability", "rapidReliability") and value is not None:
             target = UK_TARGET if name == "rapidReliability" else self.sla.for_operator(operator).availability
             entity["currentStanding"] = {"type": "Property", "value": "good" if value >= target else "bad"}

@@ -36,13 +36,13 @@ def test_reliability_kpis_from_history(start_analytics: ServiceFactory, ngsi: Ng
                                                       sla: Path) -> None:
     rapid_day(ngsi)  # before the worker runs: it must back-fill from the temporal API
     start_analytics(["health"], sla_file=sla)
-    wait_until(lambda: kpi(ngsi, "reliability", "EVSE%3AcpoT%3AR1"), timeout=15)
-    [charger] = kpi(ngsi, "reliability", "EVSE%3AcpoT%3AR1")
+    wait_until(lambda: kpi(ngsi, "reliability", "EVSE:cpoT:R1"), timeout=15)
+    [charger] = kpi(ngsi, "reliability", "EVSE:cpoT:R1")
     assert charger["kpiValue"] == pytest.approx(100 * 50 / 60, abs=0.01)  # UK counting: 50 s of 60 s counted
     assert charger["currentStanding"] == "bad" and charger["refEVSE"] == "urn:ngsi-ld:EVSE:cpoT:R1"
     assert schema_errors(charger) == []
-    wait_until(lambda: kpi(ngsi, "rapidReliability", "Organization%3AcpoT"), timeout=15)
-    [network] = kpi(ngsi, "rapidReliability", "Organization%3AcpoT")
+    wait_until(lambda: kpi(ngsi, "rapidReliability", "Organization:cpoT"), timeout=15)
+    [network] = kpi(ngsi, "rapidReliability", "Organization:cpoT")
     assert network["kpiValue"] == pytest.approx(100 * 50 / 60, abs=0.01) and network["businessTarget"] == ">= 99 %"
     logs = [k for k in ngsi.query_entities(type="KeyPerformanceIndicator", options="keyValues",
                                            q='process=="incidentLog"') if "R1" in str(k["id"])]
@@ -76,11 +76,11 @@ def test_restart_back_fills_to_the_same_results(start_analytics: ServiceFactory,
                                                 sla: Path) -> None:
     rapid_day(ngsi)
     first = start_analytics(["health"], sla_file=sla)
-    wait_until(lambda: kpi(ngsi, "reliability", "EVSE%3AcpoT%3AR1"), timeout=15)
-    before = (kpi(ngsi, "reliability", "EVSE%3AcpoT%3AR1")[0]["kpiValue"], [a["id"] for a in alerts(ngsi, "slaBreach")])
+    wait_until(lambda: kpi(ngsi, "reliability", "EVSE:cpoT:R1"), timeout=15)
+    before = (kpi(ngsi, "reliability", "EVSE:cpoT:R1")[0]["kpiValue"], [a["id"] for a in alerts(ngsi, "slaBreach")])
     first.stop()
-    ngsi.delete_entity(kpi(ngsi, "reliability", "EVSE%3AcpoT%3AR1")[0]["id"])  # so the second run must rebuild it
+    ngsi.delete_entity(kpi(ngsi, "reliability", "EVSE:cpoT:R1")[0]["id"])  # so the second run must rebuild it
     start_analytics(["health"], sla_file=sla)
-    wait_until(lambda: kpi(ngsi, "reliability", "EVSE%3AcpoT%3AR1"), timeout=15)
-    after = (kpi(ngsi, "reliability", "EVSE%3AcpoT%3AR1")[0]["kpiValue"], [a["id"] for a in alerts(ngsi, "slaBreach")])
+    wait_until(lambda: kpi(ngsi, "reliability", "EVSE:cpoT:R1"), timeout=15)
+    after = (kpi(ngsi, "reliability", "EVSE:cpoT:R1")[0]["kpiValue"], [a["id"] for a in alerts(ngsi, "slaBreach")])
     assert after == before
