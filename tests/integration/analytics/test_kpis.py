@@ -104,5 +104,10 @@ def test_one_entity_per_frequency_periods_in_history_local_days_and_corrections(
     station = ngsi.get_entity(ids.derived("KeyPerformanceIndicator", "reliability", STATION, "monthly"),
                               options="keyValues")
     assert station["kpiScope"] == "station" and station["refEVChargingStation"] == STATION
+    below = list(ngsi.query_entities(type="KeyPerformanceIndicator", options="keyValues", q=(
+        'kpiScope=="station";process=="reliability";calculationFrequency=="monthly";kpiValue<99')))  # docs/KPIS.md
+    assert [k["refEVChargingStation"] for k in below] == [STATION]
+    final = list(ngsi.query_entities(type="KeyPerformanceIndicator", q="kpiValue.provisional==false"))
+    assert final and all(k["kpiValue"]["provisional"]["value"] is False for k in final)
     # O(subjects x KPIs x frequencies): EVSE 3, station 2, operator 15, council 15 — whatever the days
     assert ngsi.count_entities(type="KeyPerformanceIndicator") == 3 + 2 + 15 + 15
