@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -52,31 +52,36 @@ TITLES = {
 # -- periods ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Period:
-    """One calendar period in the council's time zone: [start, end), both aware."""
+    """One calendar period of the council's time zone: [start, end), both in UTC.
+
+    In UTC because Python subtracts two datetimes of the same zone by their wall clocks (a
+    25-hour day would count 24); ``zone`` is for how the period is named and shown.
+    """
 
     frequency: Frequency
     start: datetime
     end: datetime
+    zone: ZoneInfo
 
     @property
     def label(self) -> str:
         """How a person names it: "2 November 2026", "November 2026", "2026"."""
+        local = self.start.astimezone(self.zone)
         if self.frequency == "daily":
-            return f"{self.start.day} {self.start:%B %Y}"
-        return f"{self.start:%B %Y}" if self.frequency == "monthly" else f"{self.start:%Y}"
+            return f"{local.day} {local:%B %Y}"
+        return f"{local:%B %Y}" if self.frequency == "monthly" else f"{local:%Y}"
 
     def previous(self) -> Period:
-        zone = self.start.tzinfo
-        assert isinstance(zone, ZoneInfo)
-        return period(self.frequency, self.start - timedelta(seconds=1), zone)
+        return period(self.frequency, self.start - timedelta(seconds=1), self.zone)
 
     def dates(self) -> dict[str, str]:
         """SDM ``calculationPeriod``: the first and the last local day of the period (both included)."""
-        return {"from": self.start.date().isoformat(), "to": (self.end - timedelta(days=1)).date().isoformat()}
+        last = (self.end - timedelta(seconds=1)).astimezone(self.zone)
+        return {"from": self.start.astimezone(self.zone).date().isoformat(), "to": last.date().isoformat()}
 
     def instants(self) -> dict[str, str]:
         """The exact period, local time with its offset, end excluded (the ``period`` sub-property)."""
-        return {"from": self.start.isoformat(), "to": self.end.isoformat()}
+        return {"from": self.start.astimezone(self.zone).isoformat(), "to": self.end.astimezone(self.zone).isoformat()}
 
     def hours(self) -> float:
         return (self.end - self.start).total_seconds() / 3600  # 23 or 25 on the days the clocks change
@@ -100,7 +105,8 @@ def period(frequency: Frequency, moment: datetime, zone: ZoneInfo) -> Period:
         after = (first + timedelta(days=32)).replace(day=1)
     else:
         first, after = local.replace(month=1, day=1), local.replace(year=local.year + 1, month=1, day=1)
-    return Period(frequency, _local_midnight(first, zone), _local_midnight(after, zone))
+    return Period(frequency, _local_midnight(first, zone).astimezone(UTC), _local_midnight(after, zone).astimezone(UTC),
+                  zone)
 
 
 # -- entities --------------------------------------------------------------------------------
