@@ -31,6 +31,7 @@ from . import kpis
 from .base import Context, Worker, attribute_value
 from .clock import iso, parse
 from .forecasting import VAR_MIN_DAYS, Forecast, demand_series, forecast, min_history, var_forecast
+from .places import Places
 from .reliability import insert
 from .sessions_csv import load_driver
 
@@ -54,7 +55,7 @@ class DemandWorker(Worker):
         self._dirty = False
         self.kpis = kpis.Publisher(timedelta(minutes=context.settings.kpi_provisional_minutes))
         self.council = kpis.council_id(context.settings)
-        self.names = kpis.Names(context.client, self.council)
+        self.names = kpis.Names(Places(context.client), self.council)
         minutes = context.settings.demand_retrain_minutes
         driver = context.settings.demand_driver_file
         self.driver = load_driver(Path(driver)) if driver else None  # e.g. new EV registrations per month
@@ -191,7 +192,7 @@ class DemandWorker(Worker):
         areas = demand_series(frame[frame["start"] < day], "daily", by="area", until=day - pd.Timedelta(days=1))
         if areas.shape[1] >= 2 and len(areas) >= VAR_MIN_DAYS:
             for area, result in var_forecast(areas).items():
-                entities.append(self._entity(result, f"urn:ngsi-ld:Organization:{area}", area=True))
+                entities.append(self._entity(result, ids.organization(area), area=True))
         if not entities:
             log.info("demand: %d hours of history, %d needed before forecasting", len(hourly), MIN_HOURS)
             return
@@ -244,7 +245,7 @@ def _subjects(station: str, operator: str, council: str) -> list[tuple[kpis.Scop
     if station:
         out.append(("station", station, operator))
     if operator:
-        out.append(("operator", kpis.operator_id(operator), operator))
+        out.append(("operator", ids.organization(operator), operator))
     return [*out, ("council", council, "")]
 
 

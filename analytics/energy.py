@@ -15,9 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from citiesincharge import ids
+
 from . import kpis
 from .base import Context, Worker, attribute_value
 from .clock import parse
+from .places import Places
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +103,7 @@ class EnergyWorker(Worker):
         self._group_of: dict[str, tuple[Group, kpis.Period]] = {}  # KPI id -> its newest group
         self.kpis = kpis.Publisher(timedelta(minutes=context.settings.kpi_provisional_minutes))
         self.council = kpis.council_id(context.settings)
-        self.names = kpis.Names(context.client, self.council)
+        self.names = kpis.Names(Places(context.client), self.council)
 
     def backfill(self) -> None:
         for entity in self.ctx.client.query_entities(type="ChargeDetailRecord"):
@@ -181,6 +184,6 @@ class EnergyWorker(Worker):
 
 def _subjects(cdr: Cdr, council: str) -> list[tuple[kpis.Scope, str]]:
     """What a CDR counts towards: its station, its operator, the whole network."""
-    out: list[tuple[kpis.Scope, str]] = [("operator", kpis.operator_id(cdr.operator)), ("council", council)]
+    out: list[tuple[kpis.Scope, str]] = [("operator", ids.organization(cdr.operator)), ("council", council)]
     station: list[tuple[kpis.Scope, str]] = [("station", cdr.station)] if cdr.station.startswith("urn:") else []
     return station + out

@@ -19,6 +19,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field
 
+from citiesincharge import ids
+
 from . import kpis
 from .alerts import AlertBook, OpenAlert, Severity, at_least, local, raised, severity_for
 from .base import Context, Worker, attribute_value
@@ -126,7 +128,7 @@ class HealthWorker(Worker):
         self._dirty: set[str] = set()
         self.kpis = kpis.Publisher(timedelta(minutes=context.settings.kpi_provisional_minutes))
         self.council = kpis.council_id(context.settings)
-        self.names = kpis.Names(context.client, self.council)
+        self.names = kpis.Names(self.places, self.council)
 
     # -- inputs ------------------------------------------------------------------------------
     def backfill(self) -> None:
@@ -241,7 +243,7 @@ class HealthWorker(Worker):
         rapid = (charger.power_kw or 0) >= RAPID_KW
         uid = charger.id.rsplit(":", 1)[-1]
         what = f"Rapid charger {uid} ({charger.power_kw:g} kW)" if rapid and charger.power_kw else f"Charger {uid}"
-        organization = f"urn:ngsi-ld:Organization:{charger.operator}" if charger.operator else None
+        organization = ids.organization(charger.operator) if charger.operator else None
         return OpenAlert(
             "chargerDown", charger.id, since, self.ctx.clock.now(), "medium", charger.id,
             f"{what}{f' at {where}' if where else ''} of {charger.operator} out of service since "
@@ -340,7 +342,7 @@ class HealthWorker(Worker):
         alerts: list[dict[str, Any]] = []
         touched = sorted(o for o in operators if o)
         subjects: list[tuple[str | None, str, kpis.Scope, list[Charger]]] = [
-            (o, kpis.operator_id(o), "operator", [c for c in self.chargers.values() if c.operator == o])
+            (o, ids.organization(o), "operator", [c for c in self.chargers.values() if c.operator == o])
             for o in touched]
         if touched:
             subjects.append((None, self.council, "council", list(self.chargers.values())))
@@ -380,7 +382,7 @@ class HealthWorker(Worker):
         becomes certain, closed when neither holds (or the month ended). Writes through the alert
         book; returns nothing for the caller to write."""
         sla = self.sla.for_operator(operator)
-        subject = f"urn:ngsi-ld:Organization:{operator}"
+        subject = ids.organization(operator)
         summary = combined([summarise(c.timeline, month, now) for c in mine])
         verdict = sla_verdict(summary, len(mine), month, _next_month(month), now, sla.availability)
         open_ = self.book.get(subject, "slaBreach")
@@ -404,7 +406,7 @@ class HealthWorker(Worker):
         return []
 
     def _breach_description(self, operator: str, state: str, data: dict[str, Any], sla: Sla) -> str:
-        name = self.places.name(f"urn:ngsi-ld:Organization:{operator}") or operator
+        name = self.places.name(ids.organization(operator)) or operator
         if state == "certain":
             return (f"{name}: reliability this month cannot reach the {sla.availability:g} % agreed any more (at "
                     f"most {data['bestPossible']:g} % even if every remaining hour is reliable; "

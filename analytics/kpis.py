@@ -18,25 +18,24 @@ every KPI is docs/KPIS.md.
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from citiesincharge import ids
-from citiesincharge.client import NgsiLdClient
 from citiesincharge.errors import NgsiLdClientError
 from citiesincharge.settings import Settings
 
 from .clock import iso
+from .places import Places
 
 log = logging.getLogger(__name__)
 
 Frequency = Literal["daily", "monthly", "yearly"]
 Scope = Literal["evse", "station", "site", "operator", "council"]
 
-COUNCIL = ids.entity_id("Organization", "council")  # the default CIC_COUNCIL_ID's entity
+COUNCIL = ids.organization("council")  # the default CIC_COUNCIL_ID's entity
 RELATIONSHIP: dict[str, str] = {"evse": "refEVSE", "station": "refEVChargingStation", "site": "refParkingSite",
                                 "operator": "refOrganization", "council": "refOrganization"}
 TITLES = {
@@ -161,12 +160,7 @@ def kpi(name: str, subject: str, scope: Scope, when: Period, value: Any, *, now:
 
 def council_id(settings: Settings) -> str:
     """The council's Organization entity (CIC_COUNCIL_ID): the subject of the whole network's KPIs."""
-    return ids.entity_id("Organization", settings.council_id)
-
-
-def operator_id(operator: str) -> str:
-    """The Organization entity of an operator (its OCPI party as configured, e.g. cpoA)."""
-    return ids.entity_id("Organization", operator)
+    return ids.organization(settings.council_id)
 
 
 # -- what is written, when -------------------------------------------------------------------
@@ -259,35 +253,25 @@ class Publisher:
 
 
 class Names:
-    """Display names of stations and organizations, from the broker (their ``name``), for KPI names.
+    """How KPIs name their subjects: the station's or organization's ``name`` from the broker (read
+    through :class:`Places`, in bulk at first use), else the id's last part, which is what a person
+    would recognise from the operator's own systems."""
 
-    Looked up in bulk (one query per type), again at most every ``refresh`` seconds of wall time
-    while a subject is missing (a station the OCPI agent has not written yet); meanwhile the id's
-    last part stands in, which is what a person would recognise from the operator's own systems.
-    """
-
-    def __init__(self, client: NgsiLdClient, council: str = COUNCIL, refresh: float = 600.0) -> None:
-        self.client = client
+    def __init__(self, places: Places, council: str = COUNCIL) -> None:
+        self.places = places
         self.council = council
-        self.refresh = refresh
-        self._names: dict[str, str] = {}
-        self._loaded = float("-inf")
-
-    def _load(self) -> None:
-        self._loaded = time.monotonic()
-        try:
-            for entity_type in ("EVChargingStation", "Organization"):
-                for entity in self.client.query_entities(type=entity_type, attrs=["name"], options="keyValues"):
-                    if isinstance(entity.get("name"), str) and entity["name"].strip():
-                        self._names[entity["id"]] = entity["name"].strip()
-        except NgsiLdClientError as error:
-            log.warning("KPI names not read (%s); ids stand in", error)
+        self._prefetched = False
 
     def of(self, subject: str) -> str:
-        if subject not in self._names and time.monotonic() - self._loaded >= self.refresh:
-            self._load()
-        if subject in self._names:
-            return self._names[subject]
+        if not self._prefetched:
+            self._prefetched = True
+            try:
+                self.places.prefetch("EVChargingStation", "Organization")
+            except NgsiLdClientError as error:
+                log.warning("KPI names not read (%s); ids stand in", error)
+        name = self.places.name(subject)
+        if name:
+            return name
         if subject == self.council:
             return "whole network"
         return ids.parse(subject).parts[-1]

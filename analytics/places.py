@@ -3,12 +3,15 @@
 Why: a council officer reads "Bay 2 at Broxden Park & Ride (Station Road)", not an entity id; the
 names live on the EVChargingStation and parking-site entities the agents write, and they seldom
 change, so a worker reads them at back-fill (one query per type) and on a miss one entity at a
-time, never per event.
+time, never per event. A miss is asked again after ``retry`` seconds (a station the OCPI agent
+has not written yet gets its name once it has), not on every look-up. Alerts and KPI names both
+read here.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from citiesincharge.client import NgsiLdClient
@@ -21,9 +24,11 @@ ATTRS = ["name", "address", "refEVChargingStation", "refParkingSite", "refDevice
 
 
 class Places:
-    def __init__(self, client: NgsiLdClient) -> None:
+    def __init__(self, client: NgsiLdClient, retry: float = 600.0) -> None:
         self.client = client
+        self.retry = retry
         self._known: dict[str, dict[str, Any]] = {}
+        self._missed: dict[str, float] = {}  # id -> when the broker last did not have it (monotonic)
 
     def prefetch(self, *types: str) -> None:
         """Every entity of ``types`` at once (stations, parking sites), for the back-fill."""
@@ -41,15 +46,20 @@ class Places:
     def _get(self, entity_id: str | None) -> dict[str, Any]:
         if not entity_id:
             return {}
-        if entity_id not in self._known:
-            try:
-                found = self.client.entities_by_ids([entity_id], attrs=ATTRS)
-            except NgsiLdClientError as error:  # a name is a nicety: the alert goes out without it
-                log.warning("cannot read %s for a description (%s)", entity_id, error)
-                return {}
-            self._known[entity_id] = {}
-            if entity_id in found:
-                self.remember(found[entity_id])
+        if entity_id in self._known:
+            return self._known[entity_id]
+        if time.monotonic() - self._missed.get(entity_id, float("-inf")) < self.retry:
+            return {}
+        try:
+            found = self.client.entities_by_ids([entity_id], attrs=ATTRS)
+        except NgsiLdClientError as error:  # a name is a nicety: the finding goes out without it
+            log.warning("cannot read %s for a description (%s)", entity_id, error)
+            found = {}
+        if entity_id not in found:
+            self._missed[entity_id] = time.monotonic()
+            return {}
+        self._missed.pop(entity_id, None)
+        self.remember(found[entity_id])
         return self._known[entity_id]
 
     def name(self, entity_id: str | None) -> str | None:

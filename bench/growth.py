@@ -14,11 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
@@ -29,7 +25,7 @@ import yaml
 
 from citiesincharge.client import NgsiLdClient
 from citiesincharge.settings import Settings
-from tests.support import free_port
+from tests.support import DemoProcess
 
 TYPES = ("EVChargingStation", "EVSE", "ParkingSpot", "OnStreetParking", "OffStreetParking", "Device",
          "Organization", "ChargingSession", "ChargeDetailRecord", "Tariff", "Alert", "KeyPerformanceIndicator",
@@ -67,37 +63,25 @@ def main() -> int:
     parser.add_argument("--history-days", type=float, default=0, help="days of history the town starts with")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="cic-growth-"))
-    data = folder / "data"
-    ports = {name: free_port() for name in ("broker", "simulator", "ocpi", "parking", "analytics", "mqtt")}
-    env = {**os.environ, "CIC_SIMULATOR_PORT": str(ports["simulator"]), "CIC_OCPI_AGENT_PORT": str(ports["ocpi"]),
-           "CIC_PARKING_AGENT_PORT": str(ports["parking"]), "CIC_MQTT_URL": f"mqtt://127.0.0.1:{ports['mqtt']}",
-           "CIC_ANALYTICS_PORT": str(ports["analytics"]), "CIC_DEMO_HISTORY_DAYS": str(args.history_days),
-           "CIC_DEMO_SPEED": str(args.speed), "CIC_OCPI_OPERATORS": str(operators_file(folder, args.speed)),
-           "CIC_MQTT_CLIENT_ID": "growth-bench", "CIC_LOG_LEVEL": "WARNING"}
-    demo = subprocess.Popen([sys.executable, "-m", "citiesincharge.cli", "demo", "--port", str(ports["broker"]),
-                             "--data-dir", str(data)], stdout=(folder / "demo.log").open("w"),
-                            stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    client = NgsiLdClient(Settings(broker_url=f"http://127.0.0.1:{ports['broker']}"))
-    summary = f"http://127.0.0.1:{ports['simulator']}/admin/cpoA/summary"
+    demo = DemoProcess(folder, {"CIC_DEMO_HISTORY_DAYS": str(args.history_days), "CIC_DEMO_SPEED": str(args.speed),
+                                "CIC_OCPI_OPERATORS": str(operators_file(folder, args.speed)),
+                                "CIC_MQTT_CLIENT_ID": "growth-bench"}, timeout=300)
+    data = demo.data
+    client = NgsiLdClient(Settings(broker_url=demo.broker_url))
+    summary = f"{demo.simulator_url}/admin/cpoA/summary"
+
+    def simulated_now() -> datetime:
+        return datetime.fromisoformat(requests.get(summary, timeout=30).json()["now"].replace("Z", "+00:00"))
+
     began = time.monotonic()
     try:
-        start = None
-        while start is None:
-            if demo.poll() is not None:
-                raise SystemExit(f"the demo exited with code {demo.returncode}")
-            try:
-                start = datetime.fromisoformat(requests.get(summary, timeout=5).json()["now"].replace("Z", "+00:00"))
-            except requests.RequestException:
-                time.sleep(0.5)
+        start = simulated_now()
         print(f"{args.days} simulated days at {args.speed:g}x from {start:%Y-%m-%d %H:%M} UTC; data in {data}")
         rows: list[dict[str, float]] = []
         for day in range(1, args.days + 1):
-            while True:
-                now = datetime.fromisoformat(requests.get(summary, timeout=30).json()["now"].replace("Z", "+00:00"))
-                if now >= start + timedelta(days=day):
-                    break
-                if demo.poll() is not None:
-                    raise SystemExit(f"the demo exited with code {demo.returncode} on day {day}")
+            while simulated_now() < start + timedelta(days=day):
+                if demo.process.poll() is not None:
+                    raise SystemExit(f"the demo exited with code {demo.process.returncode} on day {day}")
                 time.sleep(min(5.0, 86400 / args.speed / 20))
             figures = measure(data, client)
             rows.append(figures)
@@ -110,12 +94,10 @@ def main() -> int:
             for kind in TYPES:
                 print(f"  {kind:26} {rows[0][kind]:8.0f} -> {rows[-1][kind]:8.0f}")
     except (requests.RequestException, SystemExit):
-        print("the demo's console, last lines:\n" + "".join((folder / "demo.log").read_text().splitlines(True)[-15:]))
+        print("the demo's console, last lines:\n" + "".join(demo.text().splitlines(True)[-15:]))
         raise
     finally:
-        if demo.poll() is None:
-            os.killpg(demo.pid, signal.SIGTERM)
-            demo.wait(timeout=60)
+        demo.stop()
     return 0
 
 

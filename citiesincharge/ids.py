@@ -44,6 +44,11 @@ def parking_spot(site: str, bay: str) -> str:
     return entity_id("ParkingSpot", site, bay)
 
 
+def organization(name: str) -> str:
+    """An operator's (its OCPI party as configured, e.g. cpoA) or the council's (CIC_COUNCIL_ID)."""
+    return entity_id("Organization", name)
+
+
 def parking_site(site: str, kind: Literal["OnStreetParking", "OffStreetParking"] = "OnStreetParking") -> str:
     return entity_id(kind, site)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -79,6 +80,61 @@ class BrokerProcess(Process):
         args = ["broker", "--port", str(self.port), *(["--data-dir", str(tmp)] if tmp else ["--memory"])]
         super().__init__(args, lambda: http_ok(self.url + "/version"),
                          env={"CIC_CONTEXT_FETCH_TIMEOUT": "1", "CIC_NOTIFY_TIMEOUT": "2", **env})
+
+
+class DemoProcess:
+    """``cic demo`` on free ports with its own data directory, up once its banner is printed.
+
+    Its console goes to ``console.log`` in ``folder`` (a pipe nobody reads would stall the demo
+    once full); ``env`` adds ``CIC_*`` settings. Stopped as a terminal's Ctrl-C would stop it.
+    """
+
+    SERVICES = ("broker", "simulator", "ocpi", "parking", "analytics", "mqtt")
+
+    def __init__(self, folder: Path, env: dict[str, str] | None = None, *, ports: dict[str, int] | None = None,
+                 timeout: float = 90.0) -> None:
+        self.ports = ports or {name: free_port() for name in self.SERVICES}
+        self.data = folder / "data"
+        self.console = folder / "console.log"
+        self.broker_url = f"http://127.0.0.1:{self.ports['broker']}"
+        self.simulator_url = f"http://127.0.0.1:{self.ports['simulator']}"
+        settings = {"CIC_SIMULATOR_PORT": self.ports["simulator"], "CIC_OCPI_AGENT_PORT": self.ports["ocpi"],
+                    "CIC_PARKING_AGENT_PORT": self.ports["parking"], "CIC_ANALYTICS_PORT": self.ports["analytics"],
+                    "CIC_MQTT_URL": f"mqtt://127.0.0.1:{self.ports['mqtt']}"}
+        environment = {**os.environ, "CIC_LOG_LEVEL": "WARNING", **{k: str(v) for k, v in settings.items()},
+                       **(env or {})}
+        self._from = self.console.stat().st_size if self.console.exists() else 0
+        with self.console.open("a") as console:  # appended: a restarted demo keeps the first one's lines
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "citiesincharge.cli", "demo", "--port", str(self.ports["broker"]),
+                 "--data-dir", str(self.data)], stdout=console, stderr=subprocess.STDOUT, env=environment,
+                start_new_session=True)
+
+        def up() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"cic demo exited with code {self.process.returncode}: {self.text()}")
+            return "Press Ctrl-C" in self.text()
+
+        try:
+            wait_until(up, timeout=timeout, interval=0.2)
+        except AssertionError:
+            self.stop()
+            raise
+
+    def text(self) -> str:
+        """What this start of the demo has printed so far."""
+        with self.console.open("rb") as console:
+            console.seek(self._from)
+            return console.read().decode("utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
 
 
 def http_ok(url: str) -> bool:

@@ -21,17 +21,13 @@ def _prop(value: Any) -> dict[str, Any]:
     return {"type": "Property", "value": value}
 
 
-def operator_id(name: str) -> str:
-    return ids.entity_id("Organization", name)
-
-
 def organizations(operators: list[OperatorConfig], settings: Settings) -> list[dict[str, Any]]:
     """The operators' and the council's Organization entities (normalized NGSI-LD)."""
-    entities = [{"id": operator_id(op.name), "type": "Organization", "name": _prop(op.display_name or op.name),
+    entities = [{"id": ids.organization(op.name), "type": "Organization", "name": _prop(op.display_name or op.name),
                  "description": _prop(f"Charge point operator {op.name} (OCPI party {op.country_code}*{op.party_id})"),
                  "partyId": _prop(op.party_id), "cpo": _prop(op.name)}
                 for op in operators]
-    entities.append({"id": ids.entity_id("Organization", settings.council_id), "type": "Organization",
+    entities.append({"id": ids.organization(settings.council_id), "type": "Organization",
                      "name": _prop(settings.council_name),
                      "description": _prop("The local authority whose public charging network this is")})
     return entities

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,7 +11,7 @@ from agents.parking.registry import load_registry
 from citiesincharge.client import NgsiLdClient
 from citiesincharge.sdm import schema_errors
 from citiesincharge.settings import Settings
-from tests.support import free_port, wait_until
+from tests.support import DemoProcess, wait_until
 
 
 def test_the_demo_registry_pairs_bays_with_real_simulated_chargers() -> None:
@@ -28,23 +25,10 @@ def test_the_demo_registry_pairs_bays_with_real_simulated_chargers() -> None:
 
 
 def test_demo_runs_the_system_end_to_end(tmp_path: Path) -> None:
-    port = free_port()
-    env = {**os.environ, "CIC_SIMULATOR_PORT": str(free_port()), "CIC_OCPI_AGENT_PORT": str(free_port()),
-           "CIC_PARKING_AGENT_PORT": str(free_port()), "CIC_MQTT_URL": f"mqtt://127.0.0.1:{free_port()}",
-           "CIC_ANALYTICS_PORT": str(free_port()), "CIC_DEMO_HISTORY_DAYS": "1",
-           "CIC_MQTT_CLIENT_ID": "demo-test", "CIC_LOG_LEVEL": "WARNING"}
-    demo = subprocess.Popen([sys.executable, "-m", "citiesincharge.cli", "demo", "--port", str(port),
-                             "--data-dir", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=env)
+    demo = DemoProcess(tmp_path, {"CIC_DEMO_HISTORY_DAYS": "1", "CIC_MQTT_CLIENT_ID": "demo-test"})
     try:
-        assert demo.stdout is not None
-        lines = []
-        for line in demo.stdout:
-            lines.append(line)
-            if "Press Ctrl-C" in line or demo.poll() is not None:
-                break
-        assert any("parking agent" in line for line in lines), "".join(lines)
-        client = NgsiLdClient(Settings(broker_url=f"http://127.0.0.1:{port}"))
+        assert "parking agent" in demo.text(), demo.text()
+        client = NgsiLdClient(Settings(broker_url=demo.broker_url))
         wait_until(lambda: client.count_entities(type="EVChargingStation") == 180, timeout=60, interval=0.5)
         stations = list(client.query_entities(type="EVChargingStation", options="keyValues"))
         assert all(schema_errors(s) == [] for s in stations)  # what the broker serves is SDM-valid
@@ -63,7 +47,6 @@ def test_demo_runs_the_system_end_to_end(tmp_path: Path) -> None:
 
         wait_until(reliability, timeout=60, interval=0.5)  # the health worker's KPIs for the simulated town
         assert all(schema_errors(k) == [] for k in reliability())
-        assert (tmp_path / "broker.sqlite").exists() and (tmp_path / "agent-ocpi.sqlite").exists()
+        assert (demo.data / "broker.sqlite").exists() and (demo.data / "agent-ocpi.sqlite").exists()
     finally:
-        demo.terminate()
-        demo.wait(timeout=30)
+        demo.stop()
