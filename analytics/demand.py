@@ -53,7 +53,7 @@ class DemandWorker(Worker):
         self._sessions_at_last_try = 0  # sessions known at the last training
         self._sessions_at_last_tick = 0
         self._dirty = False
-        self.kpis = kpis.Publisher(timedelta(minutes=context.settings.kpi_provisional_minutes))
+        self.kpis = kpis.Publisher.from_settings(context.settings)
         self.council = kpis.council_id(context.settings)
         self.names = kpis.Names(Places(context.client), self.council)
         minutes = context.settings.demand_retrain_minutes

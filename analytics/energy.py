@@ -101,7 +101,7 @@ class EnergyWorker(Worker):
         self._periods: dict[str, tuple[kpis.Period, kpis.Period]] = {}  # CDR -> (its day, its month)
         self._dirty: dict[Group, kpis.Period] = {}
         self._group_of: dict[str, tuple[Group, kpis.Period]] = {}  # KPI id -> its newest group
-        self.kpis = kpis.Publisher(timedelta(minutes=context.settings.kpi_provisional_minutes))
+        self.kpis = kpis.Publisher.from_settings(context.settings)
         self.council = kpis.council_id(context.settings)
         self.names = kpis.Names(Places(context.client), self.council)
 

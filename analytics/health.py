@@ -126,7 +126,7 @@ class HealthWorker(Worker):
         self.zone = context.settings.zone()
         self._ticks = 0
         self._dirty: set[str] = set()
-        self.kpis = kpis.Publisher(timedelta(minutes=context.settings.kpi_provisional_minutes))
+        self.kpis = kpis.Publisher.from_settings(context.settings)
         self.council = kpis.council_id(context.settings)
         self.names = kpis.Names(self.places, self.council)
 

@@ -184,14 +184,20 @@ class Publisher:
     * A figure without a value (no incident yet, so no MTTR) is never written: no figure beats a
       made-up one.
     * The first figure of a period, a final one, and a correction of an ended period go out at
-      once; a provisional figure of the running period at most once every ``every`` of data time
-      (the newest one waits in :meth:`release`).
+      once; a provisional figure of the running period at most once per interval of data time for
+      its frequency (the newest one waits in :meth:`release`): a day's figure hourly by default, a
+      month's every 6 h, a year's daily. Coverage changes with every recompute, so without
+      this a KPI would be re-written every tick; a provisional figure is only a preview.
     * A correction of an ended period is followed by the newest period again, so the entity's
       current value stays the newest (the broker keeps the last write as current).
     Unchanged figures are not sent again (``Context.write`` also drops exact repeats).
     """
 
+    PACE: dict[str, int] = {"daily": 1, "monthly": 6, "yearly": 24}  # multiples of the daily interval
+
     def __init__(self, every: timedelta) -> None:
+        """``every``: the interval between two provisional figures of a *daily* KPI; monthly and
+        yearly KPIs are re-written :attr:`PACE` times less often."""
         self.every = every
         self._latest: dict[str, _Sent] = {}  # id -> newest period written
         self._ended: dict[str, dict[str, Any]] = {}  # id -> the last final written for an older period
@@ -234,16 +240,24 @@ class Publisher:
         if entity == sent.entity:
             self._held.pop(key, None)
             return []
-        if _provisional(entity) and now - sent.at < self.every:
+        if _provisional(entity) and now - sent.at < self._interval(entity):
             self._held[key] = entity
             return []
         self._held.pop(key, None)
         self._latest[key] = _Sent(entity, now)
         return [entity]
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Publisher:
+        return cls(timedelta(minutes=settings.kpi_provisional_minutes))
+
+    def _interval(self, entity: dict[str, Any]) -> timedelta:
+        frequency = entity.get("calculationFrequency", {}).get("value", "daily")
+        return self.every * self.PACE.get(frequency, 1)
+
     def release(self, now: datetime) -> list[dict[str, Any]]:
         """Provisional figures whose slot has come (called every tick)."""
-        due = [k for k in self._held if now - self._latest[k].at >= self.every]
+        due = [k for k, held in self._held.items() if now - self._latest[k].at >= self._interval(held)]
         out = []
         for key in due:
             entity = self._held.pop(key)

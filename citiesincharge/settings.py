@@ -124,8 +124,9 @@ class Settings(BaseSettings):
         None, description="CSV (date, value) of an extra demand driver, e.g. new EV registrations per month")
     demand_retrain_minutes: float = Field(360, gt=0, description="how often demand forecasts are retrained")
     kpi_provisional_minutes: float = Field(
-        15, ge=0, description="data-time minutes between two provisional figures of a KPI's running period "
-                              "(bounds its history; first, final and corrected figures are written at once)")
+        60, ge=0, description="data-time minutes between two provisional figures of a daily KPI's running "
+                              "period (monthly: 6x, yearly: 24x that; first, final and corrected figures are "
+                              "written at once)")
     records_retention_days: float = Field(
         400, ge=0, description="days ended charging sessions, CDRs and closed alerts are kept (13 months; 0: "
         "forever), in event time")
