@@ -99,6 +99,13 @@ def _cmd_analytics(args: argparse.Namespace) -> int:
     return int(importlib.import_module("analytics.run").main(settings, args.worker))
 
 
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    settings = _settings(args, dashboard_port=args.port, dashboard_host=args.host)
+    logs.configure(settings.log_level)
+    importlib.import_module("dashboard.server").serve(settings)
+    return 0
+
+
 def _cmd_forecast(args: argparse.Namespace) -> int:
     logs.configure("WARNING")
     resolutions = ["hourly", "daily"] if args.horizon == "both" else [args.horizon]
@@ -182,6 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
     analytics.add_argument("--worker", action="append", choices=("health", "violations", "energy", "demand"),
                            help="run only this worker (repeatable)")
     analytics.set_defaults(run=_cmd_analytics)
+
+    dashboard = commands.add_parser("dashboard", help="serve the council's web dashboard (reads NGSI-LD only)")
+    dashboard.add_argument("--port", type=int, help="port (CIC_DASHBOARD_PORT, default 8080)")
+    dashboard.add_argument("--host", help="bind address (CIC_DASHBOARD_HOST, default 127.0.0.1)")
+    dashboard.set_defaults(run=_cmd_dashboard)
 
     forecast = commands.add_parser("forecast", help="back-test and forecast demand from a sessions CSV")
     forecast.add_argument("--sessions", type=Path, required=True, help="CSV of sessions (start, end, kWh, station)")

@@ -133,6 +133,16 @@ class Settings(BaseSettings):
     records_prune_seconds: float = Field(3600, gt=0, description="how often records past that are deleted")
     sla_file: Path | None = Field(None, description="YAML of SLA thresholds (default and per operator)")
 
+    # -- dashboard ---------------------------------------------------------------------------
+    dashboard_host: str = Field("127.0.0.1", description="dashboard bind address")
+    dashboard_port: int = Field(8080, description="dashboard port (cic dashboard)")
+    dashboard_refresh_seconds: float = Field(
+        15, gt=0, le=30, description="how often an open dashboard page refreshes its figures, seconds (at most 30)")
+    map_tile_url: str | None = Field(
+        None, description="map tile URL template for the dashboard, e.g. https://tiles.example/{z}/{x}/{y}.png "
+        "(none: no basemap, the map works offline)")
+    map_attribution: str | None = Field(None, description="attribution shown with those tiles")
+
     demo_history_days: float = Field(
         91, ge=0, description="simulated days of history a new demo town starts with (13 weeks: enough for "
         "daily and hourly forecasts with back-tests, and the VAR across operators)")
