@@ -47,7 +47,8 @@ def _cmd_broker(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings(args, broker_port=args.port, data_dir=args.data_dir, simulator_port=args.simulator_port,
                          ocpi_agent_port=args.ocpi_agent_port, parking_agent_port=args.parking_agent_port,
-                         analytics_port=args.analytics_port, mqtt_url=args.mqtt_url)
+                         analytics_port=args.analytics_port, dashboard_port=args.dashboard_port,
+                         mqtt_url=args.mqtt_url)
     logs.configure(settings.log_level)
     from . import demo
 
@@ -149,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--parking-agent-port", type=int,
                       help="parking agent status port (CIC_PARKING_AGENT_PORT, default 8092)")
     demo.add_argument("--analytics-port", type=int, help="analytics workers' port (CIC_ANALYTICS_PORT, default 8093)")
+    demo.add_argument("--dashboard-port", type=int, help="dashboard port (CIC_DASHBOARD_PORT, default 8080)")
     demo.add_argument("--mqtt-url", help="MQTT broker, used if one answers there, else started on its port "
                                          "(CIC_MQTT_URL, default mqtt://127.0.0.1:1883)")
     demo.add_argument("--data-dir", type=Path, help="where the demo keeps its data (CIC_DATA_DIR, default data)")

@@ -2,7 +2,7 @@
 
 Starts, as child processes exactly as their own ``cic`` commands would run: an MQTT broker (unless
 one already listens at ``CIC_MQTT_URL``), the embedded NGSI-LD broker, the simulated CPOs, the
-OCPI agent, the parking agent, the simulated bay sensors and the analytics workers (see
+OCPI agent, the parking agent, the simulated bay sensors, the analytics workers and the dashboard (see
 docs/ARCHITECTURE.md). Before starting anything it checks that every port it will use is free and
 that no other demo uses its data directory, and says in one line what to change if not.
 
@@ -141,12 +141,14 @@ def run(settings: Settings, *, fresh: bool = False) -> int:
     ocpi_status = f"http://127.0.0.1:{settings.ocpi_agent_port}"
     parking_status = f"http://127.0.0.1:{settings.parking_agent_port}"
     analytics_status = f"http://127.0.0.1:{settings.analytics_port}"
+    dashboard = f"http://127.0.0.1:{settings.dashboard_port}"
     env = {**os.environ, "CIC_BROKER_URL": base, "CIC_DATA_DIR": str(settings.data_dir),
            "CIC_SIMULATOR_URL": simulator, "CIC_SIMULATOR_PORT": str(settings.simulator_port),
            "CIC_OCPI_AGENT_PORT": str(settings.ocpi_agent_port),
            "CIC_PARKING_AGENT_PORT": str(settings.parking_agent_port),
            "CIC_MQTT_URL": settings.mqtt_url, "CIC_MQTT_PROTOCOL": settings.mqtt_protocol,
            "CIC_ANALYTICS_PORT": str(settings.analytics_port), "CIC_DEMAND_RETRAIN_MINUTES": "10",
+           "CIC_DASHBOARD_PORT": str(settings.dashboard_port), "CIC_DASHBOARD_HOST": "127.0.0.1",
            # the simulators run ahead of the wall clock, all on the one clock of this run
            "CIC_PARKING_MAX_CLOCK_SKEW": "0", "CIC_ANALYTICS_TIME_SCALE": repr(settings.demo_speed),
            **clock.environment()}
@@ -172,11 +174,13 @@ def run(settings: Settings, *, fresh: bool = False) -> int:
         children.start("bay sensor simulator", ["simulate", "parking", "--speed", repr(settings.demo_speed)],
                        lambda: True)
         children.start("analytics", ["analytics"], _answers(analytics_status + "/status"))
+        children.start("dashboard", ["dashboard"], _answers(dashboard + "/health"))
         context = ldcontext.project_context_url(base)
         link = f"Link: <{context}>; rel=\"http://www.w3.org/ns/json-ld#context\""
         print(f"""
 CitiesInCharge demo is up (data in {settings.data_dir}/). Simulated time runs {settings.demo_speed:g}x real time,
 after {town.history.days} simulated days of history (the first OCPI sync takes a few minutes to bring them in).
+  dashboard          : {dashboard}/   (Overview, Reliability & SLA, Blocked bays, Demand, Energy & revenue)
   NGSI-LD broker     : {base}/ngsi-ld/v1   (version: {base}/version, metrics: {base}/metrics)
   API docs (offline) : {base}/docs
   project @context   : {context}

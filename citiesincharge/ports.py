@@ -33,7 +33,8 @@ def demo_ports(settings: Settings, *, mqtt: bool) -> list[Port]:
              Port(settings.simulator_port, "CPO simulator", "--simulator-port", "CIC_SIMULATOR_PORT"),
              Port(settings.ocpi_agent_port, "OCPI agent", "--ocpi-agent-port", "CIC_OCPI_AGENT_PORT"),
              Port(settings.parking_agent_port, "parking agent", "--parking-agent-port", "CIC_PARKING_AGENT_PORT"),
-             Port(settings.analytics_port, "analytics", "--analytics-port", "CIC_ANALYTICS_PORT")]
+             Port(settings.analytics_port, "analytics", "--analytics-port", "CIC_ANALYTICS_PORT"),
+             Port(settings.dashboard_port, "dashboard", "--dashboard-port", "CIC_DASHBOARD_PORT")]
     if mqtt:
         ports.append(Port(urlparse(settings.mqtt_url).port or 1883, "MQTT broker", "--mqtt-url", "CIC_MQTT_URL"))
     return ports

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import requests
+
 from agents.ocpi.simulator.server import demo_tokens
 from agents.ocpi.simulator.world import World, default_town
 from agents.parking.registry import load_registry
@@ -48,5 +50,9 @@ def test_demo_runs_the_system_end_to_end(tmp_path: Path) -> None:
         wait_until(reliability, timeout=60, interval=0.5)  # the health worker's KPIs for the simulated town
         assert all(schema_errors(k) == [] for k in reliability())
         assert (demo.data / "broker.sqlite").exists() and (demo.data / "agent-ocpi.sqlite").exists()
+        dashboard = f"http://127.0.0.1:{demo.ports['dashboard']}/"
+        assert f"dashboard          : {dashboard}" in demo.text()  # the banner names the dashboard
+        page = requests.get(dashboard, timeout=30)
+        assert page.status_code == 200 and "Stations by status" in page.text
     finally:
         demo.stop()
