@@ -52,7 +52,7 @@ def measure(data: Path, client: NgsiLdClient) -> dict[str, float]:
     files = [p for p in data.glob("broker.sqlite*") if p.is_file()]
     size = sum(p.stat().st_size for p in files) / 1e6
     with sqlite3.connect(f"file:{data / 'broker.sqlite'}?mode=ro", uri=True, timeout=30) as db:
-        rows = db.execute("SELECT COUNT(*) FROM attr_history").fetchone()[0]
+        rows = db.execute("SELECT COUNT(*) FROM history").fetchone()[0]
     return {"MB": round(size, 1), "history": rows, **{t: client.count_entities(type=t) for t in TYPES}}
 
 

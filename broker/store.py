@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 import orjson
 
+from . import history as compact
 from .attributes import NULL, same_content
 from .errors import AlreadyExists, BadRequestData, ResourceNotFound, TenantNotFound
 
@@ -29,11 +30,6 @@ CREATE TABLE IF NOT EXISTS tenants (name TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS entities (
     tenant TEXT NOT NULL, id TEXT NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (tenant, id)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS attr_history (
-    tenant TEXT NOT NULL, entity_id TEXT NOT NULL, attr TEXT NOT NULL, ts TEXT NOT NULL,
-    modified_at TEXT NOT NULL, doc BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS attr_history_by_entity ON attr_history (tenant, entity_id, attr, ts);
 CREATE TABLE IF NOT EXISTS subscriptions (
     tenant TEXT NOT NULL, id TEXT NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (tenant, id)
 ) WITHOUT ROWID;
@@ -68,7 +64,7 @@ class _Prepared:
 
     change: Change
     doc: bytes | None = None  # the entity row (None: deleted or nothing to write)
-    history: list[tuple[str, str, str, str, str, bytes]] = field(default_factory=list)
+    history: list[tuple[str, str, str, int, int, bytes]] = field(default_factory=list)  # compressed instances
 
 
 def _instance_time(instance: dict[str, Any]) -> str:
@@ -85,7 +81,10 @@ class Store:
         self._db = sqlite3.connect(target, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + compact.SCHEMA)
+        self._codec = compact.Codec()
+        self._keys = compact.Keys()
+        compact.migrate(self._db, self._codec, self._keys)
         self.lock = threading.RLock()
         self._tenants: dict[str, dict[str, dict[str, Any]]] = {}
         self._known = {row[0] for row in self._db.execute("SELECT name FROM tenants")}
@@ -106,7 +105,7 @@ class Store:
             self._known.add(tenant)
             self._unsaved_tenants.add(tenant)  # recorded on disk with the first write that commits
         rows = self._db.execute("SELECT id, doc FROM entities WHERE tenant = ?", (tenant,))
-        loaded = {entity_id: orjson.loads(doc) for entity_id, doc in rows}
+        loaded = {entity_id: orjson.loads(self._codec.expand(doc)) for entity_id, doc in rows}
         self._tenants[tenant] = loaded
         return loaded
 
@@ -346,19 +345,19 @@ class Store:
         return merged
 
     # -- persistence -------------------------------------------------------------------------
-    @staticmethod
-    def _prepared(tenant: str, change: Change) -> _Prepared:
+    def _prepared(self, tenant: str, change: Change) -> _Prepared:
         """Serialise a change's rows now, so a value that cannot be stored fails before anything moves."""
         prepared = _Prepared(change)
         if change.deleted or change.is_noop:
             return prepared
         try:
-            prepared.doc = orjson.dumps(change.entity)
+            prepared.doc = self._codec.compress(orjson.dumps(change.entity))
             for iri in change.attrs_created | change.attrs_updated:
                 for instance in change.entity["attrs"].get(iri, []):
                     if instance["modifiedAt"] == change.entity["modifiedAt"]:
-                        prepared.history.append((tenant, change.entity_id, iri, _instance_time(instance),
-                                                 instance["modifiedAt"], orjson.dumps(instance)))
+                        prepared.history.append((
+                            tenant, change.entity_id, iri, compact.ms(_instance_time(instance)),
+                            compact.ms(instance["modifiedAt"]), self._codec.compress(orjson.dumps(instance))))
         except orjson.JSONEncodeError as error:
             raise BadRequestData(f"entity {change.entity_id} cannot be stored: {error} "
                                  "(a value nested too deep, or text that is not valid Unicode)") from None
@@ -382,11 +381,14 @@ class Store:
             if deletes:
                 db.executemany("DELETE FROM entities WHERE tenant = ? AND id = ?", deletes)
             if history:
-                db.executemany("INSERT INTO attr_history VALUES (?, ?, ?, ?, ?, ?)", history)
+                db.executemany("INSERT INTO history VALUES (?, ?, ?, ?, ?)", [
+                    (self._keys.entity(db, t, entity_id), self._keys.attr(db, attr), ts, modified, doc)
+                    for t, entity_id, attr, ts, modified, doc in history])
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:  # SQLite has already rolled back after e.g. SQLITE_FULL
                 db.execute("ROLLBACK")
+            self._keys.forget()  # numbers made in the transaction went with it
             self._forget_unsaved_tenant(tenant)
             raise
         self._unsaved_tenants.discard(tenant)
@@ -407,29 +409,31 @@ class Store:
         """
         if column not in ("ts", "modified_at"):
             raise ValueError(column)
-        sql = "SELECT attr, doc FROM attr_history WHERE tenant = ? AND entity_id = ?"
+        sql = ("SELECT a.iri, h.doc FROM history_entities e JOIN history h ON h.entity = e.id "
+               "JOIN history_attrs a ON a.id = h.attr WHERE e.tenant = ? AND e.entity_id = ?")
         params: list[Any] = [tenant, entity_id]
         if attrs is not None:
-            sql += f" AND attr IN ({','.join('?' * len(attrs))})"
+            sql += f" AND a.iri IN ({','.join('?' * len(attrs))})"
             params += attrs
         if start is not None:
-            sql += f" AND {column} {'>' if exclusive_start else '>='} ?"
-            params.append(start)
+            sql += f" AND h.{column} {'>' if exclusive_start else '>='} ?"
+            params.append(compact.ms(start))
         if end is not None:
-            sql += f" AND {column} < ?"
-            params.append(end)
+            sql += f" AND h.{column} < ?"
+            params.append(compact.ms(end))
         if last_n is not None:  # newest N per attribute, without reading the older rows' documents
-            sql = sql.replace("SELECT attr, doc FROM", f"SELECT attr, doc, {column} AS t, rowid AS r, ROW_NUMBER() "
-                              f"OVER (PARTITION BY attr ORDER BY {column} DESC, rowid DESC) AS rn FROM", 1)
-            sql = f"SELECT attr, doc FROM ({sql}) WHERE rn <= ? ORDER BY attr, t, r"
+            sql = sql.replace("SELECT a.iri, h.doc FROM", f"SELECT a.iri AS i, h.doc AS d, h.{column} AS t, h.rowid "
+                              f"AS r, ROW_NUMBER() OVER (PARTITION BY a.iri ORDER BY h.{column} DESC, h.rowid DESC) "
+                              "AS rn FROM", 1)
+            sql = f"SELECT i, d FROM ({sql}) WHERE rn <= ? ORDER BY i, t, r"
             params.append(last_n)
         else:
-            sql += f" ORDER BY attr, {column}, rowid"
+            sql += f" ORDER BY a.iri, h.{column}, h.rowid"
         out: dict[str, list[dict[str, Any]]] = {}
         with self.lock:
             rows = self._db.execute(sql, params).fetchall()
         for attr, doc in rows:
-            out.setdefault(attr, []).append(orjson.loads(doc))
+            out.setdefault(attr, []).append(orjson.loads(self._codec.expand(doc)))
         return out
 
     def prune_history(self, before: str, *, chunk: int = 5000) -> int:
@@ -438,11 +442,11 @@ class Store:
         In chunks, each its own short transaction, so that writers wait for one chunk at most,
         never for the whole sweep. Returns how many instances went.
         """
-        removed = 0
+        removed, cutoff = 0, compact.ms(before)
         while True:
             with self.lock:
-                cursor = self._db.execute("DELETE FROM attr_history WHERE rowid IN (SELECT rowid FROM attr_history "
-                                          "WHERE ts < ? LIMIT ?)", (before, chunk))
+                cursor = self._db.execute("DELETE FROM history WHERE rowid IN (SELECT rowid FROM history "
+                                          "WHERE ts < ? LIMIT ?)", (cutoff, chunk))
                 count = cursor.rowcount
             removed += count
             if count < chunk:
@@ -450,7 +454,8 @@ class Store:
 
     def has_history(self, tenant: str, entity_id: str) -> bool:
         with self.lock:
-            return self._db.execute("SELECT 1 FROM attr_history WHERE tenant = ? AND entity_id = ? LIMIT 1",
+            return self._db.execute("SELECT 1 FROM history_entities e JOIN history h ON h.entity = e.id "
+                                    "WHERE e.tenant = ? AND e.entity_id = ? LIMIT 1",
                                     (tenant, entity_id)).fetchone() is not None
 
     # -- subscriptions -----------------------------------------------------------------------

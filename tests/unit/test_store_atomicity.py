@@ -8,6 +8,7 @@ step, successful or not, the mirror must equal what a fresh store loads from the
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import tempfile
 from pathlib import Path
@@ -41,8 +42,8 @@ def _attrs(values: dict[str, Any], fault: str) -> dict[str, Any]:
         body["deep"] = {"type": "Property", "value": _deep(300)}
     elif fault == "constraint":
         body[REJECTED_ATTR] = {"type": "Property", "value": 1}
-    elif fault == "disk":
-        body["bulky"] = {"type": "Property", "value": "x" * 200_000}
+    elif fault == "disk":  # incompressible (the store compresses what it writes): it cannot fit one page
+        body["bulky"] = {"type": "Property", "value": random.Random(len(values)).randbytes(150_000).hex()}
     return body
 
 
@@ -99,7 +100,8 @@ def test_failed_writes_leave_memory_equal_to_disk(sequence: list[tuple[str, tupl
         path = Path(folder) / "broker.sqlite"
         store = Store(path)
         outside = sqlite3.connect(path)  # the constraint comes from the database itself
-        outside.execute(f"CREATE TRIGGER refuse BEFORE INSERT ON attr_history WHEN NEW.attr LIKE '%{REJECTED_ATTR}' "
+        outside.execute("CREATE TRIGGER refuse BEFORE INSERT ON history WHEN (SELECT iri FROM history_attrs WHERE "
+                        f"id = NEW.attr) LIKE '%{REJECTED_ATTR}' "
                         "BEGIN SELECT RAISE(ABORT, 'injected constraint failure'); END")
         outside.commit()
         outside.close()

@@ -4,8 +4,8 @@ The health worker runs against the real broker over HTTP, driven by hand: a fixe
 status changes are handed to it in event-time order and it ticks every 2 data-minutes (the demo's
 2 s tick at 60x), on a clock the test sets. Figures (printed with ``-s``): history rows the broker
 stored for KPI entities, and attribute instances upserted (what Orion-LD/TRoE would store: it keeps
-a row for every attribute of every upsert, changed or not), per day, throttled (the default pace: a daily KPI hourly, monthly 6-hourly, yearly daily)
-against every change written (0).
+a row for every attribute of every upsert, changed or not), per day, throttled (the default pace:
+a daily KPI hourly, monthly 6-hourly, yearly daily) against every change written (0).
 """
 
 from __future__ import annotations
