@@ -68,3 +68,20 @@ def test_project_context_is_offline_and_clashes_are_listed() -> None:
     assert doc["@context"][-1] == ldcontext.CORE_CONTEXT_URL
     clashes = ldcontext.term_clashes()
     assert "category" in clashes and len(set(clashes["category"].values())) > 1
+
+
+def test_every_name_a_kpi_carries_is_a_project_term(resolver: ContextResolver) -> None:
+    """No attribute or sub-property of what the analytics write falls to the default @vocab (where any
+    other app's same-named term would silently merge with ours)."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from analytics.kpis import kpi, period
+
+    day = period("daily", datetime(2026, 3, 2, 8, tzinfo=UTC), ZoneInfo("Europe/London"))
+    entity = kpi("reliability", "urn:ngsi-ld:EVSE:cpoT:1", "evse", day, 99.0, now=day.start, subject_name="1",
+                 description="", formula="", aggregated=[], organization="cpoT", unit="P1", coverage=0.5)
+    tm = resolver.term_map("http://local/ctx")
+    names = [k for k in entity if k not in ("id", "type")] + [k for k, v in entity["kpiValue"].items()
+                                                             if isinstance(v, dict)]
+    assert [n for n in names if tm.expand(n).startswith(DEFAULT)] == []
