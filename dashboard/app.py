@@ -144,7 +144,9 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
             return query + ("&" if query else "") + urlencode({"csv": table_id})
 
         kinds = [k for k in spec.kinds]
-        context = {**common(request, spec.slug, spec.title), "page": page, "path": spec.path, "query": query,
+        # the other pages keep the operator and area; periods differ between pages
+        keep = selection.query(period=None, station=None)
+        context = {**common(request, spec.slug, spec.title), "page": page, "path": spec.path, "query": keep,
                    "operators": sorted(known.operators.values(), key=lambda o: o.name), "areas": known.areas,
                    "station_filter": spec.station_filter, "csv_query": csv_query,
                    "period_choices": [key for kind in kinds for key in PERIOD_CHOICES[kind]],

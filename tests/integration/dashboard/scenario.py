@@ -1,0 +1,222 @@
+"""A small scripted town for the dashboard's browser tests, written to a real broker.
+
+Two operators, five stations with known statuses and places, their chargers, two parking bays, an
+open alert, KPI histories (several periods as instances of ``kpiValue``), tariffs and forecasts.
+Entities have the shapes the agents and workers write: KPIs and alerts are built with the
+analytics' own helpers (``analytics.kpis.kpi``, ``analytics.alerts.OpenAlert``); stations, EVSEs,
+bays and tariffs as the mapping files in ``mappings/files`` produce them. Every figure a test
+expects is worked out by hand in the test from the numbers here, never read back from the
+dashboard's code.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from analytics.alerts import OpenAlert
+from analytics.kpis import Frequency, Period, Scope, kpi, period
+from citiesincharge import ids
+
+NOW = datetime(2026, 3, 18, 12, 0, tzinfo=UTC)  # a Wednesday, GMT (the clocks change on 29 March)
+ZONE = ZoneInfo("Europe/London")
+COUNCIL = ids.organization("council")
+
+
+def _p(value: Any, **extra: Any) -> dict[str, Any]:
+    return {"type": "Property", "value": value, **extra}
+
+
+def _rel(target: str) -> dict[str, Any]:
+    return {"type": "Relationship", "object": target}
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+OPERATORS = {"cpoA": "Alpha Charge Ltd", "cpoB": "Beta Power plc"}
+# station key -> (operator, name, street, postcode, lon, lat, [(evse uid, status, hours since, kW)])
+STATIONS: dict[str, tuple[str, str, str, str, float, float, list[tuple[str, str, float, float]]]] = {
+    "A1": ("cpoA", "Alpha Market Sq", "1 Market Sq", "CV1 1AA", -1.510, 52.408,
+           [("A1-1", "AVAILABLE", 3, 22), ("A1-2", "CHARGING", 1, 22)]),
+    "A2": ("cpoA", "Alpha Rail Station", "2 Station Rd", "CV2 2BB", -1.500, 52.400,
+           [("A2-1", "OUTOFORDER", 30, 150), ("A2-2", "INOPERATIVE", 2, 150)]),
+    "A3": ("cpoA", "Alpha Park", "3 Park Ave", "CV1 3CC", -1.520, 52.412, [("A3-1", "CHARGING", 2, 7.4)]),
+    "B1": ("cpoB", "Beta Leisure Centre", "4 Leisure Way", "CV1 4DD", -1.530, 52.405,
+           [("B1-1", "AVAILABLE", 6, 50), ("B1-2", "OUTOFORDER", 5, 50)]),
+    "B2": ("cpoB", "Beta Hospital", "5 Hospital Ln", "CV3 5EE", -1.490, 52.395, [("B2-1", "UNKNOWN", 8, 22)]),
+}
+
+
+def station_id(key: str) -> str:
+    return ids.charging_station(STATIONS[key][0], key)
+
+
+def evse_id(key: str, uid: str) -> str:
+    return ids.evse(STATIONS[key][0], uid)
+
+
+def places() -> list[dict[str, Any]]:
+    """Organizations, stations, EVSEs (ocpi-location.yaml / ocpi-evse.yaml shapes), a parking site and
+    its bays (the parking agent's shapes)."""
+    out: list[dict[str, Any]] = [
+        {"id": ids.organization(key), "type": "Organization", "name": _p(name), "cpo": _p(key),
+         "partyId": _p(key[-1] * 3), "description": _p(f"Charge point operator {key}")}
+        for key, name in OPERATORS.items()]
+    out.append({"id": COUNCIL, "type": "Organization", "name": _p("Demo Council"),
+                "description": _p("The local authority whose public charging network this is")})
+    for key, (operator, name, street, postcode, lon, lat, evses) in STATIONS.items():
+        point = {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [lon, lat]}}
+        out.append({"id": station_id(key), "type": "EVChargingStation", "name": _p(name),
+                    "address": _p({"streetAddress": street, "addressLocality": "Coventry", "postalCode": postcode,
+                                   "addressCountry": "GBR"}),
+                    "location": point, "capacity": _p(len(evses)), "socketType": _p(["Type2"]),
+                    "maxPower": _p(max(e[3] for e in evses), unitCode="KWT"), "operator": _p(OPERATORS[operator]),
+                    "dataProvider": _p(operator)})
+        for uid, status, hours, kw in evses:
+            out.append({"id": evse_id(key, uid), "type": "EVSE",
+                        "status": _p(status, observedAt=_iso(NOW - timedelta(hours=hours))),
+                        "evseId": _p(f"GB*{operator}*E{uid}"), "evseUid": _p(uid), "maxPower": _p(kw, unitCode="KWT"),
+                        "location": point, "refEVChargingStation": _rel(station_id(key)), "dataProvider": _p(operator)})
+    site = ids.parking_site("P1")
+    out.append({"id": site, "type": "OnStreetParking", "name": _p("Market Sq EV bays"),
+                "category": _p(["forElectricalCharging"]),
+                "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [-1.510, 52.408]}},
+                "totalSpotNumber": _p(2), "occupiedSpotNumber": _p(1), "availableSpotNumber": _p(1)})
+    for bay, status, evse in (("b1", "occupied", evse_id("A1", "A1-1")), ("b2", "free", evse_id("A1", "A1-2"))):
+        out.append({"id": ids.parking_spot("P1", bay), "type": "ParkingSpot", "name": _p(f"Bay {bay}"),
+                    "status": _p(status, observedAt=_iso(NOW - timedelta(minutes=40))), "refParkingSite": _rel(site),
+                    "category": _p(["onStreet"]), "refEVSE": _rel(evse),
+                    "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [-1.510, 52.408]}}})
+    out += [{"id": ids.entity_id("ChargingTariff", op, f"{op}-AC"), "type": "ChargingTariff", "currency": _p("GBP"),
+             "pricePerKWh": _p(price, observedAt=_iso(NOW - timedelta(days=40))), "parkingPricePerHour": _p(parking),
+             "flatFee": _p(None) if flat is None else _p(flat), "vatRate": _p(20.0), "dataProvider": _p(op)}
+            for op, price, parking, flat in (("cpoA", 0.45, 1.5, None), ("cpoB", 0.39, 0.0, 0.5))]
+    for entity in out:  # a Property may not be null
+        for name in [n for n, a in entity.items() if isinstance(a, dict) and a.get("value", 0) is None]:
+            del entity[name]
+    return out
+
+
+def charger_down_alert() -> dict[str, Any]:
+    evse = evse_id("A2", "A2-1")
+    since = NOW - timedelta(hours=30)
+    return OpenAlert("chargerDown", evse, since, since + timedelta(hours=24), "high", evse,
+                     "Rapid charger A2-1 (150 kW) at Alpha Rail Station (2 Station Rd) of cpoA out of service since "
+                     "17 Mar 2026 06:00 GMT, beyond the 24 h to repair",
+                     {"evse": evse, "operator": "cpoA", "organization": ids.organization("cpoA"),
+                      "station": station_id("A2"), "rapid": True, "powerKW": 150.0, "chargerStatus": "OUTOFORDER",
+                      "maxRepairHours": 24.0}).entity()
+
+
+def bay_blocked_alert() -> dict[str, Any]:
+    """The alert a test writes while a page is open: bay b1 blocked for 20 minutes."""
+    bay = ids.parking_spot("P1", "b1")
+    since = NOW - timedelta(minutes=20)
+    return OpenAlert("chargingBayBlocked", bay, since, NOW, "low", bay,
+                     "Bay b1 at Market Sq EV bays (1 Market Sq) occupied while its charger is not charging since "
+                     "11:40 GMT",
+                     {"bay": bay, "site": ids.parking_site("P1"), "evse": evse_id("A1", "A1-1"),
+                      "station": station_id("A1"), "operator": "cpoA", "chargerStatus": "AVAILABLE"}).entity()
+
+
+def _kpi(name: str, subject: str, scope: Scope, frequency: Frequency, moment: datetime, value: Any, *,
+         operator: str | None, coverage: float | None = None, unit: str | None = None, currency: str | None = None,
+         refs: dict[str, str] | None = None) -> dict[str, Any]:
+    when: Period = period(frequency, moment, ZONE)
+    return kpi(name, subject, scope, when, value, now=NOW, subject_name=subject.rsplit(":", 1)[-1], unit=unit,
+               description=f"{name} of {subject}", formula="as docs/KPIS.md", aggregated=[], organization=operator,
+               coverage=coverage, currency=currency, refs=refs)
+
+
+FEB, MAR = datetime(2026, 2, 10, tzinfo=UTC), datetime(2026, 3, 10, tzinfo=UTC)
+# operator KPIs of March and of 2026: (reliability, rapid reliability, incidents, MTTR h, MTBF h)
+OPERATOR_MARCH = {"cpoA": (97.5, 98.2, 3, 12.5, 410.0), "cpoB": (99.1, 99.6, 1, 4.0, 900.0)}
+OPERATOR_YEAR = {"cpoA": (98.0, 98.6, 7, 10.0, 500.0), "cpoB": (99.3, 99.5, 2, 3.5, 950.0)}
+COUNCIL_MARCH = (98.1, 98.9, 4, 10.4, 520.0)
+# station monthly reliability: key -> ((February value, coverage), (March value, coverage))
+STATION_MONTHS = {"A1": ((100.0, 1.0), (100.0, 0.55)), "A2": ((90.0, 1.0), (80.0, 0.5)),
+                  "A3": ((99.0, 0.8), (100.0, 0.55)), "B1": ((98.0, 1.0), (95.0, 0.55)),
+                  "B2": ((100.0, 0.5), (100.0, 0.2))}
+# energy, March, per station: (kWh, sessions, revenue excl. VAT GBP, incl. VAT)
+STATION_ENERGY = {"A1": (250.0, 20, 112.5, 135.0), "A2": (400.0, 16, 180.0, 216.0),
+                  "B1": (300.0, 25, 117.0, 140.4), "B2": (100.0, 8, 39.0, 46.8)}
+
+
+def kpis() -> list[list[dict[str, Any]]]:
+    """KPI entities in write order: February's figures first, then March's (each write another
+    instance of ``kpiValue``), so the current value is the newest period's, as the workers leave it."""
+    february: list[dict[str, Any]] = []
+    march: list[dict[str, Any]] = []
+    for key, ((feb, feb_cov), (mar, mar_cov)) in STATION_MONTHS.items():
+        for batch, moment, value, coverage in ((february, FEB, feb, feb_cov), (march, MAR, mar, mar_cov)):
+            batch.append(_kpi("reliability", station_id(key), "station", "monthly", moment, value,
+                              operator=STATIONS[key][0], coverage=coverage, unit="P1"))
+    subjects: list[tuple[str, Scope, str | None, tuple[float, ...], tuple[float, ...]]] = [
+        (ids.organization(k), "operator", k, OPERATOR_MARCH[k], OPERATOR_YEAR[k]) for k in OPERATORS]
+    subjects.append((COUNCIL, "council", None, COUNCIL_MARCH, COUNCIL_MARCH))
+    for subject, scope, operator, month, year in subjects:
+        periods: tuple[tuple[Frequency, tuple[float, ...]], ...] = (("monthly", month), ("yearly", year))
+        for frequency, figures in periods:
+            for name, value, unit in zip(("reliability", "rapidReliability", "incidents", "mttrHours", "mtbfHours"),
+                                         figures, ("P1", "P1", None, "HUR", "HUR"), strict=True):
+                march.append(_kpi(name, subject, scope, frequency, MAR, value, operator=operator, coverage=0.55,
+                                  unit=unit))
+    down_since = NOW - timedelta(hours=30)
+    march.append(_kpi("incidentLog", evse_id("A2", "A2-1"), "evse", "monthly", MAR,
+                      [{"start": _iso(down_since), "end": None, "hours": 30.0, "status": "OUTOFORDER"}],
+                      operator="cpoA", coverage=0.55, refs={"refEVChargingStation": station_id("A2")}))
+    totals: dict[tuple[str, Scope, str | None], list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+    for key, figures in STATION_ENERGY.items():
+        operator = STATIONS[key][0]
+        for group in ((station_id(key), "station", operator), (ids.organization(operator), "operator", operator),
+                      (COUNCIL, "council", None)):
+            for index, figure in enumerate(figures):
+                totals[group][index] += figure  # type: ignore[index]
+    for (subject, scope, operator), (kwh, sessions, excl, incl) in totals.items():
+        march += [_kpi("energyDelivered", subject, scope, "monthly", MAR, kwh, operator=operator, unit="KWH"),
+                  _kpi("sessions", subject, scope, "monthly", MAR, sessions, operator=operator),
+                  _kpi("revenueExclVat", subject, scope, "monthly", MAR, round(excl, 2), operator=operator,
+                       unit="GBP", currency="GBP"),
+                  _kpi("revenueInclVat", subject, scope, "monthly", MAR, round(incl, 2), operator=operator,
+                       unit="GBP", currency="GBP"),
+                  _kpi("avgPricePerKWh", subject, scope, "monthly", MAR, round(excl / kwh, 4), operator=operator,
+                       unit="GBP", currency="GBP")]
+    return [february, march]
+
+
+# daily utilisation profile of the whole network for the seven days before today (busiest: 18:00)
+def utilisation() -> list[list[dict[str, Any]]]:
+    days = []
+    for back in range(7, 0, -1):
+        moment = NOW - timedelta(days=back)
+        profile = [0.1] * 24
+        profile[18] = 0.9 if moment.weekday() == 4 else 0.5  # Fridays at 18:00 the busiest
+        days.append([_kpi("hourlyUtilisation", COUNCIL, "council", "daily", moment, profile, operator=None)])
+    return days
+
+
+FORECAST_DAILY = [4.0, 5.0, 6.0, 5.5, 7.0, 3.0, 2.5, 4.5]  # sessions per day at Alpha Market Sq from tomorrow
+
+
+def forecasts() -> list[dict[str, Any]]:
+    """DemandForecast entities as the demand worker writes them (analytics/demand.py ``_entity``)."""
+    station = station_id("A1")
+    tomorrow = datetime(2026, 3, 19, tzinfo=UTC)
+    hourly = [0.2 + 0.1 * (h % 12) for h in range(48)]
+    out = []
+    for resolution, start, values, step in (("P1D", tomorrow, FORECAST_DAILY, timedelta(days=1)),
+                                            ("PT1H", NOW, hourly, timedelta(hours=1))):
+        out.append({"id": ids.derived("DemandForecast", "daily" if resolution == "P1D" else "hourly", station),
+                    "type": "DemandForecast", "measure": _p("sessionsStarted"), "resolution": _p(resolution),
+                    "validFrom": _p(_iso(start)), "validTo": _p(_iso(start + step * len(values))),
+                    "forecastValues": _p(values), "lowerBound": _p([round(v * 0.5, 3) for v in values]),
+                    "upperBound": _p([round(v * 1.5, 3) for v in values]), "intervalLevel": _p(0.9),
+                    "model": _p("autoregression"),
+                    "backtest": _p({"seasonalNaive": {"mase": 1.1, "smape": 40.0, "folds": 3},
+                                    "autoregression": {"mase": 0.8, "smape": 30.0, "folds": 3}}),
+                    "dateIssued": _p(_iso(NOW)), "refEVChargingStation": _rel(station)})
+    return out

@@ -1,0 +1,267 @@
+"""The dashboard in a real browser (Debian's Chromium driven by Playwright) against a real embedded
+broker holding a scripted town (``scenario.py``), and a real ``cic dashboard`` process.
+
+What a council officer relies on: the map's markers and their statuses, figures that follow the
+operator filter (expected values worked out by hand from the scenario), an alert written to the
+broker appearing on an open page without a reload, CSV downloads equal to their tables, no console
+errors, clear 4xx pages for bad addresses and a clear page when the broker is gone. The clock is
+frozen at ``scenario.NOW``; nothing depends on when the tests run. Screenshots of every page go to
+docs/screenshots/ (the README shows them).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from citiesincharge.client import NgsiLdClient
+from citiesincharge.settings import Settings
+from tests.support import BrokerProcess, Process, free_port, http_ok
+
+from . import scenario
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="no Chromium at /usr/bin/chromium (.ci/run installs Debian's chromium with apt)")
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency (pip install -e '.[dev]')")
+expect = sync_api.expect
+SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+WAIT_MS = 15_000  # the page refreshes every second; this is a deadline, not a pause
+
+
+def _dashboard(broker_url: str, **env: str) -> tuple[Process, str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    clock = {"CIC_CLOCK_START": scenario.NOW.isoformat(), "CIC_CLOCK_WALL": repr(time.time()),
+             "CIC_CLOCK_SCALE": "1e-9"}  # frozen at scenario.NOW (the scale must be positive)
+    process = Process(["dashboard", "--port", str(port)], lambda: http_ok(url + "/health"),
+                      env={"CIC_BROKER_URL": broker_url, "CIC_TIMEZONE": "Europe/London",
+                           "CIC_DASHBOARD_REFRESH_SECONDS": "1", "CIC_TENANT": "", **clock, **env})
+    return process, url
+
+
+@pytest.fixture(scope="module")
+def town() -> Iterator[NgsiLdClient]:
+    broker = BrokerProcess()
+    client = NgsiLdClient(Settings(broker_url=broker.url, tenant=None))
+    batches = [scenario.places(), [scenario.charger_down_alert()], *scenario.kpis(), *scenario.utilisation(),
+               scenario.forecasts()]
+    for batch in batches:
+        result = client.batch_upsert(batch)
+        assert result.ok, result.errors
+    yield client
+    client.close()
+    broker.stop()
+
+
+@pytest.fixture(scope="module")
+def base(town: NgsiLdClient) -> Iterator[str]:
+    process, url = _dashboard(town.base)
+    yield url
+    process.stop()
+
+
+@dataclass
+class Browser:
+    page: Any
+    base: str
+    errors: list[str] = field(default_factory=list)
+
+    def open(self, path: str) -> Any:
+        response = self.page.goto(self.base + path)
+        assert response is not None and response.status == 200, path
+        expect(self.page.locator("#live")).to_be_visible()
+        return self.page
+
+    def table(self, table_id: str) -> list[list[str]]:
+        """What the table shows: its headings, then each row's cells."""
+        table = self.page.locator(f"#{table_id} table")
+        rows = [table.locator("thead th").all_inner_texts()]
+        rows += [row.locator("td").all_inner_texts() for row in table.locator("tbody tr").all()]
+        return [[cell.strip() for cell in row] for row in rows]
+
+    def row(self, table_id: str, first_cell: str) -> list[str]:
+        found = [r for r in self.table(table_id)[1:] if r and r[0] == first_cell]
+        assert len(found) == 1, (first_cell, self.table(table_id))
+        return found[0]
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser(chromium: Any, base: str) -> Iterator[Browser]:
+    context = chromium.new_context(viewport={"width": 1360, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    seen = Browser(page, base)
+    page.on("console", lambda message: seen.errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: seen.errors.append(str(error)))
+    yield seen
+    context.close()
+
+
+def test_the_map_shows_every_station_with_its_status(browser: Browser) -> None:
+    page = browser.open("/")
+    markers = page.locator(".leaflet-marker-icon")
+    expect(markers).to_have_count(5)
+    # A1 has a free charger, B1 too (beside a broken one); A3's only charger charges; both of A2's are
+    # broken; B2's is UNKNOWN
+    for status, count in (("available", 2), ("charging", 1), ("down", 1), ("unknown", 1)):
+        expect(page.locator(f'.leaflet-marker-icon[data-status="{status}"]')).to_have_count(count)
+        expect(page.locator(f'[data-legend="{status}"]')).to_have_text(str(count))
+    down = page.locator('.leaflet-marker-icon[data-status="down"]')
+    expect(down).to_have_attribute("title", "Alpha Rail Station — down")  # the status as words, not colour only
+    expect(down).to_have_text("D")
+    assert browser.errors == []
+
+
+def test_the_operator_filter_changes_the_figures(browser: Browser) -> None:
+    browser.open("/")
+    # per operator: chargers by status (cpoA: A1-1 available; A1-2, A3-1 charging; A2-1, A2-2 down)
+    headings = browser.table("operators")[0]
+    assert headings == ["Operator", "Stations", "Chargers", "Chargers available", "Chargers charging",
+                        "Chargers down", "Chargers unknown", "Open alerts"]
+    assert browser.row("operators", "Alpha Charge Ltd") == ["Alpha Charge Ltd", "3", "5", "1", "2", "2", "0", "1"]
+    assert browser.row("operators", "Beta Power plc") == ["Beta Power plc", "2", "3", "1", "0", "1", "1", "0"]
+    assert len(browser.table("down")) == 1 + 3  # A2-1, A2-2, B1-2
+
+    page = browser.page
+    page.locator("select[name=operator]").select_option("cpoB")
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"/\?operator=cpoB&"))
+    expect(page.locator(".leaflet-marker-icon")).to_have_count(2)
+    expect(page.locator('.leaflet-marker-icon[data-status="available"]')).to_have_count(1)
+    expect(page.locator('.leaflet-marker-icon[data-status="unknown"]')).to_have_count(1)
+    assert [r[0] for r in browser.table("down")[1:]] == ["B1-2"]  # down for 5 h, since 07:00 GMT
+    assert browser.row("down", "B1-2")[5:7] == ["2026-03-18 07:00", "5.0"]
+
+    # Reliability: the workers' operator figures of March 2026; 99 % is the UK target for rapid chargers
+    browser.open("/reliability")
+    assert browser.row("operators", "Alpha Charge Ltd")[1:4] == ["97.50", "98.20", "misses 99 %"]
+    assert browser.row("operators", "Beta Power plc")[1:4] == ["99.10", "99.60", "meets 99 %"]
+    assert browser.row("operators", "All operators (network)")[1:4] == ["98.10", "98.90", "misses 99 %"]
+    expect(page.locator(".tile", has_text="Operators missing 99 %")).to_contain_text("Alpha Charge Ltd")
+    # year to date of a station: February 90 % over 672 h fully counted, March 80 % over half of 743 h
+    # (the clocks go forward on 29 March): (90 * 672 + 80 * 371.5) / (672 + 371.5) = 86.44
+    assert browser.row("stations", "Alpha Rail Station")[6] == "86.44"
+    browser.open("/reliability?operator=cpoB")
+    assert [r[0] for r in browser.table("operators")[1:]] == ["Beta Power plc"]
+    expect(page.locator(".tile", has_text="Operators missing 99 %")).to_contain_text("none")
+    # (98 * 672 + 95 * 0.55 * 743) / (672 + 0.55 * 743) = 104677.75 / 1080.65 = 96.866
+    assert browser.table("stations")[1:] == [
+        ["Beta Leisure Centre", "CV1", "Beta Power plc", "2", "95.00", "misses 99 %", "96.87", "0"],
+        ["Beta Hospital", "CV3", "Beta Power plc", "1", "100.00", "meets 99 %", "100.00", "0"]]
+
+    # Energy & revenue, March 2026: Alpha's stations 250 + 400 kWh, 112.50 + 180.00 excl. VAT
+    browser.open("/energy")
+    assert browser.row("operators", "Alpha Charge Ltd") == ["Alpha Charge Ltd", "GBP", "650.0", "36", "292.50",
+                                                          "351.00", "0.4500"]
+    assert browser.row("operators", "All operators (network)") == ["All operators (network)", "GBP", "1,050.0", "69",
+                                                                 "448.50", "538.20", "0.4271"]
+    browser.open("/energy?area=CV1")  # only A1 (cpoA) and B1 (cpoB) billed in CV1
+    assert browser.row("operators", "Alpha Charge Ltd")[2:5] == ["250.0", "20", "112.50"]
+    assert browser.row("operators", "Beta Power plc")[2:5] == ["300.0", "25", "117.00"]
+    assert [r[:2] for r in browser.table("tariffs")[1:]] == [["Alpha Charge Ltd", "cpoA-AC"],
+                                                           ["Beta Power plc", "cpoB-AC"]]
+    assert browser.row("tariffs", "Alpha Charge Ltd")[3:5] == ["0.4500", "0.5400"]  # 0.45 + 20 % VAT
+    assert browser.errors == []
+
+
+def test_demand_next_week_at_a_station(browser: Browser) -> None:
+    station = scenario.station_id("A1")
+    page = browser.open("/demand")
+    # the network's profile: every day 10 % but 18:00, 50 %, and 90 % on Friday 13 March
+    expect(page.locator(".tile", has_text="Busiest hour")).to_contain_text("Fri 18:00")
+    page.locator("select[name=station]").select_option(station)
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("#next-week")).to_be_visible()
+    assert browser.table("next-week")[1:3] == [["Thu 19 Mar 2026", "4.0", "2.0", "6.0"],
+                                               ["Fri 20 Mar 2026", "5.0", "2.5", "7.5"]]
+    assert len(browser.table("next-week")) == 1 + 7
+    expect(page.locator('[data-chart="forecast-p1d"] svg')).to_be_visible()  # drawn, with its band
+    assert browser.errors == []
+
+
+def test_a_csv_download_equals_its_table(browser: Browser) -> None:
+    for path, table_id in (("/", "operators"), ("/energy", "operators"), ("/reliability", "stations")):
+        page = browser.open(path)
+        with page.expect_download() as download:
+            page.locator(f"#{table_id} a.csv").click()
+        text = Path(download.value.path()).read_text("utf-8")
+        assert list(csv.reader(io.StringIO(text))) == browser.table(table_id), path
+        assert download.value.suggested_filename.endswith(".csv")
+    assert browser.errors == []
+
+
+def test_a_new_alert_appears_without_a_reload(browser: Browser, town: NgsiLdClient) -> None:
+    page = browser.open("/")
+    expect(page.locator("#alerts tbody tr")).to_have_count(1)  # the charger down since yesterday 06:00
+    page.evaluate("window.__sameDocument = true")
+    result = town.batch_upsert([scenario.bay_blocked_alert()])
+    assert result.ok
+    rows = page.locator("#alerts tbody tr")
+    expect(rows).to_have_count(2, timeout=WAIT_MS)
+    expect(rows.filter(has_text="bay blocked")).to_contain_text("2026-03-18 11:40")
+    assert page.evaluate("window.__sameDocument") is True  # updated in place, not reloaded
+    expect(page.locator(".tile", has_text="Open alerts")).to_contain_text("2")
+
+    browser.open("/bays")
+    assert browser.table("now")[1][:3] == ["bay blocked", "b1", "Market Sq EV bays"]
+    expect(page.locator(".tile", has_text="Bays blocked now")).to_contain_text("1")
+    assert browser.errors == []
+
+
+def test_screenshots_of_every_page(browser: Browser) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for name, path in (("overview", "/"), ("reliability", "/reliability"), ("bays", "/bays"),
+                       ("demand", f"/demand?station={scenario.station_id('A1')}"), ("energy", "/energy")):
+        page = browser.open(path)
+        for chart in page.locator("[data-chart]").all():
+            expect(chart.locator("svg")).to_be_visible()
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    assert browser.errors == []
+
+
+# -- mistakes and a missing broker: plain HTTP is enough --------------------------------------------
+@pytest.mark.parametrize(("path", "status", "says"), [
+    ("/?operator=cpoZ", 404, "no operator &#39;cpoZ&#39;; known operators: cpoA, cpoB"),
+    ("/?area=ZZ9", 404, "areas (postcode districts): CV1, CV2, CV3"),
+    ("/?period=fortnight", 400, "is not one of today, 7d, 30d"),
+    ("/energy?period=2026-13", 400, "month 13 does not exist"),
+    ("/reliability?period=7d", 400, "this page reports by a month"),
+    ("/?csv=nothing", 404, "no table"),
+])
+def test_a_bad_address_gets_a_clear_4xx(base: str, path: str, status: int, says: str) -> None:
+    response = requests.get(base + path, timeout=30)
+    assert response.status_code == status
+    assert says in response.text
+
+
+def test_the_dashboard_is_read_only(base: str) -> None:
+    assert requests.post(base + "/", data={"x": "1"}, timeout=30).status_code == 405
+
+
+def test_an_unreachable_broker_gives_a_clear_page() -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    process, url = _dashboard(dead)
+    try:
+        response = requests.get(url + "/", timeout=30)
+        assert response.status_code == 503
+        assert "The context broker cannot be read" in response.text
+        assert f"broker {dead} unreachable: connection refused" in response.text
+    finally:
+        process.stop()
