@@ -28,7 +28,7 @@ from citiesincharge.settings import Settings
 from tests.support import DemoProcess
 
 TYPES = ("EVChargingStation", "EVSE", "ParkingSpot", "OnStreetParking", "OffStreetParking", "Device",
-         "Organization", "ChargingSession", "ChargeDetailRecord", "Tariff", "Alert", "KeyPerformanceIndicator",
+         "Organization", "ChargingSession", "ChargeDetailRecord", "ChargingTariff", "Alert", "KeyPerformanceIndicator",
          "DemandForecast")
 DEMO_SPEED = 60.0
 
