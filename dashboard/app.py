@@ -64,6 +64,7 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
     client = client or NgsiLdClient(settings)
     reader = Reader(client)
     directory = DirectoryCache(reader, settings.council_id)
+    directory.warm()  # the first visitor should not wait for it
     zone = settings.zone()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.globals.update(zip=zip, pin_letters=PIN_LETTERS, markers_json=_markers_json)

@@ -8,6 +8,7 @@ address (``CV1 2AB`` -> ``CV1``): the unit a UK council plans by, and present in
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from citiesincharge import ids
 
 from .reader import Reader, value
 
+log = logging.getLogger(__name__)
 NO_AREA = "none"
 
 
@@ -38,12 +40,32 @@ class Operator:
     name: str  # cpoA Charging Ltd
 
 
+@dataclass(frozen=True)
+class Charger:
+    """What a charger (EVSE) is and where: its status is live, read by id (live.py)."""
+
+    id: str
+    uid: str
+    station: str | None
+    power_kw: float | None
+
+
+@dataclass(frozen=True)
+class Bay:
+    id: str
+    name: str
+    site: str | None
+    evse: str | None
+
+
 @dataclass
 class Directory:
     stations: dict[str, Station] = field(default_factory=dict)
     operators: dict[str, Operator] = field(default_factory=dict)  # by key
     council: Operator | None = None
     sites: dict[str, str] = field(default_factory=dict)  # parking site id -> name
+    chargers: dict[str, Charger] = field(default_factory=dict)
+    bays: dict[str, Bay] = field(default_factory=dict)
     currencies: dict[str, list[str]] = field(default_factory=dict)  # operator key -> currencies it bills in
 
     def currencies_of(self, subject: str) -> list[str]:
@@ -63,6 +85,12 @@ class Directory:
             return "—"
         found = self.operators.get(key)
         return found.name if found else key
+
+    def station_of_bay(self, bay_id: str | None) -> Station | None:
+        """A bay's station: the one of the charger it is paired with (None: a bay without a charger)."""
+        bay = self.bays.get(bay_id or "")
+        charger = self.chargers.get(bay.evse or "") if bay else None
+        return self.stations.get(charger.station or "") if charger else None
 
     def station_name(self, station_id: str | None) -> str:
         if not station_id:
@@ -87,7 +115,7 @@ def _point(location: object) -> tuple[float | None, float | None]:
 
 
 def load(reader: Reader, council_key: str) -> Directory:
-    stations_raw, organizations, sites, revenue = reader.in_parallel(
+    stations_raw, organizations, sites, revenue, evses, spots = reader.in_parallel(
         lambda: reader.entities("EVChargingStation", attrs=["name", "address", "location", "dataProvider",
                                                             "maxPower"]),
         lambda: reader.entities("Organization", attrs=["name", "cpo"]),
@@ -95,9 +123,20 @@ def load(reader: Reader, council_key: str) -> Directory:
                                                                                       attrs=["name"]),
         # which currencies each operator bills in: the suffix of its revenue KPIs' ids (docs/KPIS.md)
         lambda: reader.entities("KeyPerformanceIndicator", attrs=["organization"],
-                                q='process=="revenueExclVat";kpiScope=="operator";calculationFrequency=="monthly"'))
+                                q='process=="revenueExclVat";kpiScope=="operator";calculationFrequency=="monthly"'),
+        lambda: reader.entities("EVSE", attrs=["refEVChargingStation", "maxPower"]),
+        lambda: reader.entities("ParkingSpot", attrs=["name", "refParkingSite", "refEVSE"]))
     directory = Directory()
     directory.sites = {s["id"]: str(value(s, "name") or s["id"].rsplit(":", 1)[-1]) for s in sites}
+    for entity in evses:
+        power, station = value(entity, "maxPower"), value(entity, "refEVChargingStation")
+        directory.chargers[entity["id"]] = Charger(entity["id"], entity["id"].rsplit(":", 1)[-1],
+                                                   str(station) if station else None,
+                                                   float(power) if isinstance(power, int | float) else None)
+    for entity in spots:
+        site, evse = value(entity, "refParkingSite"), value(entity, "refEVSE")
+        directory.bays[entity["id"]] = Bay(entity["id"], str(value(entity, "name") or entity["id"].rsplit(":", 1)[-1]),
+                                           str(site) if site else None, str(evse) if evse else None)
     for entity in revenue:
         operator, currency = value(entity, "organization"), entity["id"].rsplit(":", 1)[-1]
         if isinstance(operator, str):
@@ -126,7 +165,8 @@ def load(reader: Reader, council_key: str) -> Directory:
 
 
 class DirectoryCache:
-    """The directory, re-read when older than ``ttl`` seconds (one reader at a time)."""
+    """The directory, re-read once older than ``ttl`` seconds: in the background, while pages go on
+    with the one they have (only the very first read is waited for; :meth:`warm` starts it early)."""
 
     def __init__(self, reader: Reader, council_key: str, ttl: float = 30.0) -> None:
         self.reader = reader
@@ -135,10 +175,35 @@ class DirectoryCache:
         self._lock = threading.Lock()
         self._value: Directory | None = None
         self._at = 0.0
+        self._refreshing = False
+
+    def _load(self) -> Directory:
+        value = load(self.reader, self.council_key)
+        with self._lock:
+            self._value, self._at = value, time.monotonic()
+        return value
+
+    def _refresh(self) -> None:
+        try:
+            self._load()
+        except Exception as error:  # the pages keep the directory they have; the next one tries again
+            log.warning("dashboard directory not refreshed: %s", error)
+        finally:
+            with self._lock:
+                self._refreshing = False
+
+    def warm(self) -> None:
+        with self._lock:
+            if self._refreshing:
+                return
+            self._refreshing = True
+        threading.Thread(target=self._refresh, name="dashboard-directory", daemon=True).start()
 
     def get(self) -> Directory:
         with self._lock:
-            if self._value is None or time.monotonic() - self._at > self.ttl:
-                self._value = load(self.reader, self.council_key)
-                self._at = time.monotonic()
-            return self._value
+            value, age = self._value, time.monotonic() - self._at
+        if value is None:
+            return self._load()
+        if age > self.ttl:
+            self.warm()
+        return value

@@ -39,16 +39,15 @@ class Charger:
 
 
 def chargers(reader: Reader, directory: Directory) -> list[Charger]:
+    """Every known charger with its status now (read by id: the directory knows them)."""
     out = []
-    for entity in reader.entities("EVSE", attrs=["status", "refEVChargingStation", "maxPower", "evseId"]):
+    for entity in reader.by_ids("EVSE", list(directory.chargers), ["status"]):
         status = str(value(entity, "status") or "UNKNOWN")
-        if status == "REMOVED":
+        known = directory.chargers.get(entity["id"])
+        if status == "REMOVED" or known is None:
             continue
-        power = value(entity, "maxPower")
-        out.append(Charger(entity["id"], entity["id"].rsplit(":", 1)[-1],
-                           directory.stations.get(str(value(entity, "refEVChargingStation"))), status,
-                           CATEGORY.get(status, "unknown"), observed(entity, "status"),
-                           float(power) if isinstance(power, int | float) else None))
+        out.append(Charger(entity["id"], known.uid, directory.stations.get(known.station or ""), status,
+                           CATEGORY.get(status, "unknown"), observed(entity, "status"), known.power_kw))
     return out
 
 
@@ -91,7 +90,7 @@ def _moment(text: object) -> datetime | None:
         return None
 
 
-def alerts(reader: Reader, directory: Directory, q: str, bay_station: dict[str, str] | None = None) -> list[Alert]:
+def alerts(reader: Reader, directory: Directory, q: str) -> list[Alert]:
     """Alerts matching ``q``, each tied to its station (directly, or through its bay's charger) and operator."""
     out = []
     for entity in reader.entities("Alert", q=q, attrs=["severity", "validFrom", "validTo", "description", "data",
@@ -99,8 +98,7 @@ def alerts(reader: Reader, directory: Directory, q: str, bay_station: dict[str, 
         data = value(entity, "data")
         data = data if isinstance(data, dict) else {}
         bay = data.get("bay") if isinstance(data.get("bay"), str) else None
-        station_id = data.get("station") or (bay_station or {}).get(bay or "")
-        station = directory.stations.get(str(station_id)) if station_id else None
+        station = directory.stations.get(str(data.get("station") or "")) or directory.station_of_bay(bay)
         operator = data.get("operator") or (station.operator if station else None)
         subject = str(data.get("subject") or value(entity, "alertSource"))
         out.append(Alert(entity["id"], str(data.get("kind") or "alert"), str(value(entity, "severity") or "low"),

@@ -8,8 +8,7 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
-from ..directory import Station
-from ..live import Alert, alerts, chargers, kept
+from ..live import Alert, alerts, kept
 from ..page import Chart, Page, PageSpec, Tile
 from ..reader import iso, value
 from ..tables import Column, Table, hours, integer, local_time
@@ -36,16 +35,12 @@ def build(ctx: Ctx) -> Page:
     reader, directory, filters, window = ctx.reader, ctx.directory, ctx.filters, ctx.filters.window
     until = min(window.end, ctx.now)
     history_q = f'data[kind]=={KINDS};validFrom<"{iso(until)}";(!validTo|validTo>="{iso(window.start)}")'
-    live, spots = reader.in_parallel(
-        lambda: chargers(reader, directory),
-        lambda: reader.entities("ParkingSpot", attrs=["status", "refParkingSite", "refEVSE", "name"]))
-    station_of_evse = {c.id: c.station for c in live if c.station}
-    bay_station: dict[str, Station | None] = {s["id"]: station_of_evse.get(str(value(s, "refEVSE"))) for s in spots}
-    found = alerts(reader, directory, history_q, {k: v.id for k, v in bay_station.items() if v})
+    mine = [b for b in directory.bays.values() if filters.keeps(directory.station_of_bay(b.id))]
+    spots, found = reader.in_parallel(lambda: reader.by_ids("ParkingSpot", [b.id for b in mine], ["status"]),
+                                      lambda: alerts(reader, directory, history_q))
+    status = {s["id"]: value(s, "status") for s in spots}
     found = [a for a in found if kept(a, filters)]
     site_names = directory.sites
-    bays = [s for s in spots if (bay_station[s["id"]] is None and filters.keeps(None))
-            or (bay_station[s["id"]] is not None and filters.keeps(bay_station[s["id"]]))]
 
     def site_of(alert: Alert) -> str:
         return site_names.get(alert.site or "", (alert.site or "—").rsplit(":", 1)[-1])
@@ -57,12 +52,12 @@ def build(ctx: Ctx) -> Page:
 
     open_now = [a for a in found if a.until is None]
     page = Page(SPEC.slug, SPEC.title, filters)
-    occupied = sum(1 for b in bays if value(b, "status") == "occupied")
+    occupied = sum(1 for b in mine if status.get(b.id) == "occupied")
     blocked_now = sum(1 for a in open_now if a.kind == "chargingBayBlocked")
     blocked = [a for a in found if a.kind == "chargingBayBlocked"]
     page.tiles = [Tile("Bays blocked now", str(blocked_now), status="down" if blocked_now else None),
                   Tile("Overstays now", str(len(open_now) - blocked_now)),
-                  Tile("Bays occupied now", f"{occupied} of {len(bays)}"),
+                  Tile("Bays occupied now", f"{occupied} of {len(mine)}"),
                   Tile(f"Blocked-bay alerts, {window.label}", str(len(blocked)),
                        f"{sum(duration(a) for a in blocked):.1f} h blocked in all")]
     when = local_time(ctx.zone)
@@ -81,13 +76,13 @@ def build(ctx: Ctx) -> Page:
 
     # -- per site ----------------------------------------------------------------------------
     per_site: dict[str, dict[str, Any]] = {}
-    for bay in bays:
-        site = str(value(bay, "refParkingSite") or "")
+    for bay in mine:
+        site = bay.site or ""
         row = per_site.setdefault(site, {"site": site_names.get(site, site.rsplit(":", 1)[-1]), "bays": 0,
                                          "occupied": 0, "blocked_now": 0, "overstay_now": 0, "blocked": 0,
                                          "overstays": 0, "hours": 0.0})
         row["bays"] += 1
-        row["occupied"] += value(bay, "status") == "occupied"
+        row["occupied"] += status.get(bay.id) == "occupied"
     for alert in found:
         if (site_row := per_site.get(alert.site or "")) is None:
             continue

@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 
 from ..live import Charger, alerts, chargers, kept, station_status
 from ..page import MapView, Marker, Page, PageSpec, Tile
-from ..reader import iso, value
+from ..reader import iso
 from ..tables import Column, Table, hours, integer, local_time
 from . import Ctx
 
@@ -23,13 +23,12 @@ def _hours_since(ctx: Ctx, charger: Charger) -> float | None:
 def build(ctx: Ctx) -> Page:
     reader, directory, filters = ctx.reader, ctx.directory, ctx.filters
     window = filters.window
-    closed_q = f'validTo>="{iso(window.start)}";validTo<"{iso(min(window.end, ctx.now))}"'
-    found, spots = reader.in_parallel(lambda: chargers(reader, directory),
-                                      lambda: reader.entities("ParkingSpot", attrs=["refEVSE"]))
-    station_of_evse = {c.id: c.station.id for c in found if c.station}
-    bay_station = {s["id"]: station_of_evse.get(str(value(s, "refEVSE")), "") for s in spots}
-    open_alerts, closed = reader.in_parallel(lambda: alerts(reader, directory, "!validTo", bay_station),
-                                             lambda: alerts(reader, directory, closed_q, bay_station))
+    until = min(window.end, ctx.now)
+    # open now, or closed in the period: one query
+    found, relevant = reader.in_parallel(lambda: chargers(reader, directory), lambda: alerts(
+        reader, directory, f'!validTo|(validTo>="{iso(window.start)}";validTo<"{iso(until)}")'))
+    open_alerts = [a for a in relevant if a.until is None]
+    closed = [a for a in relevant if a.until is not None and window.start <= a.until < until]
     mine = [c for c in found if c.station is not None and filters.keeps(c.station)]
     open_alerts = [a for a in open_alerts if kept(a, filters)]
     closed = [a for a in closed if kept(a, filters)]

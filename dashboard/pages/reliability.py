@@ -13,7 +13,6 @@ from citiesincharge import ids
 from citiesincharge.timeutil import parse_utc
 
 from .. import kpi, periods
-from ..live import chargers
 from ..page import Chart, Page, PageSpec, Segment, Tile, Timeline, TimelineRow
 from ..periods import Span
 from ..reader import Figure
@@ -51,6 +50,24 @@ def _incidents(figures: list[Figure], window_start: datetime, window_end: dateti
     return sorted(seen.values(), key=lambda i: i["start"])
 
 
+def _incident_logs(ctx: Ctx, station_figs: list[Figure], stations: dict[str, Any]) -> list[Figure]:
+    """The monthly incident logs of the chargers that can have one: only at stations whose reliability
+    that month is below 100 % (a station at 100 % had no unreliable minute), so a year costs a few
+    requests, not one per charger and month."""
+    chargers_at: dict[str, list[str]] = defaultdict(list)
+    for charger in ctx.directory.chargers.values():
+        if charger.station in stations:
+            chargers_at[charger.station].append(charger.id)
+    ends = {m.end.isoformat(): m for m in ctx.filters.window.months()}
+    wanted: dict[str, list[str]] = defaultdict(list)  # month end -> EVSEs
+    for figure in station_figs:
+        if figure.end.isoformat() in ends and isinstance(figure.value, int | float) and figure.value < 100:
+            wanted[figure.end.isoformat()] += chargers_at.get(figure.subject, [])
+    reads = [lambda m=month, e=evses: ctx.reader.figures(kpi.kpi_ids(["incidentLog"], e, "monthly"), [ends[m]])
+             for month, evses in wanted.items()]
+    return [f for found in ctx.reader.in_parallel(*reads) for f in found]
+
+
 def build(ctx: Ctx) -> Page:
     reader, directory, filters, window = ctx.reader, ctx.directory, ctx.filters, ctx.filters.window
     year = periods.parse(window.first.strftime("%Y"), ctx.now, ctx.zone)
@@ -58,15 +75,14 @@ def build(ctx: Ctx) -> Page:
     frequency = "monthly" if window.kind == "month" else "yearly"
     stations = {s.id: s for s in filters.stations(directory)}
     operators = [o.id for o in directory.operators.values()] + ([directory.council.id] if directory.council else [])
-    (operator_figs, _), (year_figs, _), (station_figs, spans), live = reader.in_parallel(
+    (operator_figs, _), (year_figs, _), (station_figs, spans) = reader.in_parallel(
         lambda: kpi.read(reader, kpi.kpi_ids(OPERATOR_KPIS, operators, frequency), [window.whole()]),
         lambda: kpi.read(reader, kpi.kpi_ids(OPERATOR_KPIS, operators, "yearly"), [year.whole()]),
-        lambda: kpi.read(reader, kpi.kpi_ids(["reliability"], stations, "monthly"), months_so_far),
-        lambda: chargers(reader, directory))
-    mine = [c.id for c in live if c.station is not None and c.station.id in stations]
-    logs = reader.figures(kpi.kpi_ids(["incidentLog"], mine, "monthly"), window.months())
-    per_station = Counter(c.station.id for c in live if c.station)
-    evse_station = {c.id: c.station for c in live if c.station}
+        lambda: kpi.read(reader, kpi.kpi_ids(["reliability"], stations, "monthly"), months_so_far))
+    logs = _incident_logs(ctx, station_figs, stations)
+    per_station = Counter(c.station for c in directory.chargers.values() if c.station)
+    evse_station = {c.id: directory.stations[c.station] for c in directory.chargers.values()
+                    if c.station in directory.stations}
     in_window = {s.end.isoformat() for s in window.months()}
     period_rel = kpi.reliability_by_subject([f for f in station_figs if f.end.isoformat() in in_window], spans)
     year_rel = kpi.reliability_by_subject(station_figs, spans)
