@@ -265,3 +265,17 @@ def test_an_unreachable_broker_gives_a_clear_page() -> None:
         assert f"broker {dead} unreachable: connection refused" in response.text
     finally:
         process.stop()
+
+
+def test_behind_the_brokers_token_when_one_is_set(town: NgsiLdClient) -> None:
+    process, url = _dashboard(town.base, CIC_BROKER_AUTH_TOKEN="s3cret-token")
+    try:
+        assert requests.get(url + "/", timeout=30).status_code == 401
+        assert requests.get(url + "/", headers={"Authorization": "Bearer wrong"}, timeout=30).status_code == 401
+        assert requests.get(url + "/energy", headers={"Authorization": "Bearer s3cret-token"},
+                            timeout=30).status_code == 200
+        session = requests.Session()  # a browser: the sign-in form keeps the token in a cookie
+        assert session.post(url + "/login", data={"token": "s3cret-token"}, timeout=30).status_code == 200
+        assert session.get(url + "/bays", timeout=30).status_code == 200
+    finally:
+        process.stop()
