@@ -14,13 +14,13 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import urljoin
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
+from . import paging
 from .config import SUPPORTED_VERSIONS, Module, OperatorConfig
 
 log = logging.getLogger(__name__)
@@ -142,33 +142,52 @@ class OcpiClient:
 
     # -- modules -----------------------------------------------------------------------------
     def pages(self, module: Module, params: dict[str, Any]) -> Iterator[Page]:
-        """Every page of a module, by the ``Link`` header, else by offset and ``X-Total-Count``."""
+        """Every page of a module: by the ``Link`` header when it is sound (see ``paging``), else
+        by offset and limit until ``X-Total-Count`` is reached or, without it, an empty page."""
         if self.version is None:
             self.negotiate()
-        url = self.endpoints.get(module)
-        if url is None:
+        endpoint = self.endpoints.get(module)
+        if endpoint is None:
             raise OcpiError(self.operator.name, "client", f"the operator offers no {module} module")
-        query: dict[str, Any] | None = dict(params)
-        if self.operator.page_limit:
-            assert query is not None
-            query["limit"] = self.operator.page_limit
-        offset = 0
+        filters = dict(params) | ({"limit": self.operator.page_limit} if self.operator.page_limit else {})
+        url: str = endpoint
+        query: dict[str, Any] | None = dict(filters)
+        received, refused = 0, False
         while True:
-            body, response = self._envelope(url, query)
+            try:
+                body, response = self._envelope(url, query)
+            except OcpiError as error:
+                if query is not None or error.kind in ("auth", "timeout"):
+                    raise
+                log.warning("%s %s: the next link failed (%s); paging by offset", self.operator.name, module,
+                            error.detail)
+                url, query, refused = endpoint, filters | {"offset": received}, True
+                continue
             data = body.get("data")
             if not isinstance(data, list):
                 raise OcpiError(self.operator.name, "malformed", f"{module}: data is not a list")
             total = _int_header(response, "X-Total-Count")
-            next_url = response.links.get("next", {}).get("url")
+            link = response.links.get("next", {}).get("url")
             stamp = body.get("timestamp")
-            yield Page(data, total, next_url, stamp if isinstance(stamp, str) else None)
-            offset += len(data)
-            if next_url:
-                url, query = urljoin(url, next_url), None  # the Link carries every filter
-            elif total is not None and data and offset < total:
-                query = dict(params) | {"offset": offset}
+            yield Page(data, total, link, stamp if isinstance(stamp, str) else None)
+            received += len(data)
+            following = paging.judge(link, requested=response.url, filters=filters, received=received) \
+                if link and not refused else None
+            if following is not None and following.refused is not None:
+                log.warning("%s %s: not following the next link %s: %s; paging by offset", self.operator.name,
+                            module, link, following.refused)
+                refused = True
+            if following is not None and following.url is not None:
+                url, query = following.url, None  # the link carries every filter
+            elif data and (_offset_left(total, received) or (total is None and (link or refused))):
+                url, query = endpoint, filters | {"offset": received}
             else:
                 return
+
+
+def _offset_left(total: int | None, received: int) -> bool:
+    """More records to fetch by offset, by the operator's ``X-Total-Count``."""
+    return total is not None and received < total
 
 
 def _simulated_fault(response: requests.Response) -> str:

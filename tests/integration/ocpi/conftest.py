@@ -15,6 +15,7 @@ from agents.ocpi.config import default_operators_file, load_operators
 from agents.ocpi.service import OcpiAgent
 from citiesincharge.client import NgsiLdClient
 from citiesincharge.settings import Settings
+from tests.integration.ocpi.peer import ImpolitePeer
 from tests.support import Process, free_port, http_ok
 
 # A Monday at 03:00 UTC: the town sleeps, so a simulated minute brings no arrival unless a test makes one.
@@ -103,3 +104,37 @@ def make_agent(tmp_path: Path, simulator: Simulator, broker_url: str, tenant: st
 @pytest.fixture
 def ngsi(broker_url: str, tenant: str) -> NgsiLdClient:
     return NgsiLdClient(Settings(broker_url=broker_url, tenant=tenant))
+
+
+# -- an impolite peer instead of the simulated town ---------------------------------------------
+PEER_OPERATOR = "impolite"
+
+
+@pytest.fixture
+def peer() -> Iterator[ImpolitePeer]:
+    server = ImpolitePeer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_peer_agent(tmp_path: Path, peer: ImpolitePeer, broker_url: str, tenant: str) -> Iterator[AgentFactory]:
+    """Agents polling only the impolite peer (operator ``impolite``), writing to a fresh tenant."""
+    agents: list[OcpiAgent] = []
+    token = tmp_path / "peer.token"
+    token.write_text(peer.token + "\n")
+
+    def make(*, db: str = "agent.sqlite", settings: dict[str, Any] | None = None, **operator: Any) -> OcpiAgent:
+        doc = {"operators": [{"name": PEER_OPERATOR, "party_id": "IMP", "country_code": "NL",
+                              "versions_url": peer.versions_url, "token_file": str(token), **operator}]}
+        path = tmp_path / "peer-operators.yaml"
+        path.write_text(yaml.safe_dump(doc))
+        values: dict[str, Any] = {"ocpi_timeout": 2, "ocpi_retries": 0, **(settings or {})}
+        config = Settings(broker_url=broker_url, tenant=tenant, data_dir=tmp_path, **values)
+        agent = OcpiAgent(config, load_operators(path), db_path=tmp_path / db)
+        agents.append(agent)
+        return agent
+
+    yield make
+    for agent in agents:
+        agent.db.close()
