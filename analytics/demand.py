@@ -38,6 +38,7 @@ from .sessions_csv import load_driver
 log = logging.getLogger(__name__)
 MIN_HOURS = min_history("hourly")  # ~4 weeks: fitted and back-tested, or not written
 MIN_DAYS = min_history("daily")
+PROFILE_DAYS = 28  # past local days whose profiles are written once history has arrived: 4 of each weekday
 
 
 
@@ -52,6 +53,7 @@ class DemandWorker(Worker):
         self.forecasts_written = 0
         self._sessions_at_last_try = 0  # sessions known at the last training
         self._sessions_at_last_tick = 0
+        self._past_profiles_written = False
         self._dirty = False
         self.kpis = kpis.Publisher.from_settings(context.settings)
         self.council = kpis.council_id(context.settings)
@@ -169,7 +171,26 @@ class DemandWorker(Worker):
         self._sessions_at_last_tick = count
         if settled and count > self._sessions_at_last_try * 1.2 + 10:
             self._sessions_at_last_try = count
+            self._write_past_profiles()
             self.retrain()
+
+    def _write_past_profiles(self) -> None:
+        """The profiles of the last :data:`PROFILE_DAYS` local days, once the back-fill has settled.
+
+        Why: an hour x weekday heat map needs weeks, and the sessions' history is in the broker
+        (13 weeks in the demo), but the tick only computes today. Utilisation before the first
+        status seen stays unknown (null hours), sessions started are complete. Written oldest first,
+        today last, so each KPI's current value stays today's.
+        """
+        if self._past_profiles_written:
+            return
+        self._past_profiles_written = True
+        now = self.ctx.clock.calendar_now()
+        day = kpis.period("daily", now, self.ctx.settings.zone())
+        days = [day]
+        for _ in range(PROFILE_DAYS):
+            days.insert(0, days[0].previous())
+        self.ctx.write([entity for d in days for entity in self._profiles(d, now)])
 
     def retrain(self) -> None:
         self._sessions_at_last_try = len(self.sessions)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +135,7 @@ class HealthWorker(Worker):
         client = self.ctx.client
         self.book.load()  # the open alerts of our kinds: adopted below if their cause is still there
         self.places.prefetch("EVChargingStation", "OnStreetParking", "OffStreetParking")
-        now = datetime.now(UTC)
+        now = self.ctx.settings.world_clock().now()  # the run's one clock (a continued demo is ahead of the wall)
         for entity in client.query_entities(type="EVSE", attrs=["status", "dataProvider", "refEVChargingStation",
                                                                 "maxPower"]):
             self._describe(entity)

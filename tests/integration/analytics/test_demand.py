@@ -4,6 +4,7 @@ charger timelines -> hourly utilisation profiles."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from tests.integration.analytics.conftest import ServiceFactory, at, evse
 from tests.support import wait_until
 
 
-def session_history(ngsi: NgsiLdClient, days: int) -> None:
+def session_history(ngsi: NgsiLdClient, days: int) -> list[datetime]:
     rng = np.random.default_rng(5)
     now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     sessions = []
@@ -30,10 +31,11 @@ def session_history(ngsi: NgsiLdClient, days: int) -> None:
                                  "dataProvider": {"type": "Property", "value": "cpoT"}})
     result = ngsi.batch_upsert(sessions)
     assert result.ok
+    return [datetime.fromisoformat(s["startDateTime"]["value"]) for s in sessions]
 
 
 def test_forecasts_from_session_history(start_analytics: ServiceFactory, ngsi: NgsiLdClient) -> None:
-    session_history(ngsi, 30)  # fitted and back-tested: min_history("hourly") is ~4 weeks
+    starts = session_history(ngsi, 30)  # fitted and back-tested: min_history("hourly") is ~4 weeks
     start_analytics(["demand"])
     wait_until(lambda: ngsi.count_entities(type="DemandForecast") >= 2, timeout=60, interval=0.5)
     forecasts = {f["refEVChargingStation"]: f for f in ngsi.query_entities(type="DemandForecast",
@@ -45,6 +47,21 @@ def test_forecasts_from_session_history(start_analytics: ServiceFactory, ngsi: N
     assert "seasonalNaive" in hourly["backtest"] and hourly["model"] in hourly["backtest"]
     assert hourly["validTo"] > hourly["validFrom"] > at(3600 * 2)
     assert hourly["backtest"][hourly["model"]]["mase"] <= hourly["backtest"]["seasonalNaive"]["mase"]
+
+    # the profiles of the past 28 local days come with the history, not only today's
+    profile = "urn:ngsi-ld:KeyPerformanceIndicator:hourlySessions:Organization:council:daily"
+    days = ngsi.temporal_entity(profile, attrs=["kpiValue"], last_n=40)["kpiValue"]
+    zone = ZoneInfo("Europe/London")
+    by_day = {datetime.fromisoformat(d["observedAt"].replace("Z", "+00:00")).astimezone(zone).date()
+              - timedelta(days=1): d["value"] for d in days}
+    first = min(by_day)  # 28 past days, and today unless no session has started yet today
+    assert sorted(by_day) == [first + timedelta(days=n) for n in range(len(by_day))] and len(by_day) in (28, 29)
+    week_ago = max(by_day) - timedelta(days=7)
+    expected = [0] * 24
+    for start in starts:
+        if (local := start.astimezone(zone)).date() == week_ago:
+            expected[local.hour] += 1
+    assert by_day[week_ago] == expected
 
 
 def test_hourly_utilisation_profile(start_analytics: ServiceFactory, ngsi: NgsiLdClient) -> None:
