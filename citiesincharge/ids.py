@@ -32,6 +32,14 @@ def entity_id(entity_type: str, *parts: str) -> str:
     return PREFIX + ":".join([_part(entity_type, "entity type"), *encoded])
 
 
+def case_insensitive(value: str) -> str:
+    """The one form of a case-insensitive source identifier (OCPI's CiString: country codes, party
+    ids, location ids, EVSE uids, session, CDR and tariff ids): ASCII upper case, as the OCPI
+    examples write them. Ids built from it survive a peer that switches case between two runs and
+    a restart (no memory of a first-seen form is needed); CiStrings are ASCII, other letters stay."""
+    return "".join(c.upper() if c.isascii() else c for c in value)
+
+
 def charging_station(cpo: str, location_id: str) -> str:
     return entity_id("EVChargingStation", cpo, location_id)
 

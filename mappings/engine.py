@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 
 import jmespath
 import yaml
+from jmespath import functions
 from jmespath.exceptions import JMESPathError
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -63,11 +64,41 @@ class Getter(Protocol):
 _PLAIN_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
+class _Functions(functions.Functions):
+    """Functions mapping files may call besides JMESPath's own.
+
+    ``cistring(x)``: a case-insensitive identifier (OCPI CiString) in its one form
+    (``ids.case_insensitive``), for ids and references that must not split when a source switches
+    case; strings and lists of strings, null stays null.
+    """
+
+    @functions.signature({"types": ["string", "array", "null"]})
+    def _func_cistring(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [ids.case_insensitive(v) if isinstance(v, str) else v for v in value]
+        return ids.case_insensitive(value) if isinstance(value, str) else value
+
+
+_OPTIONS = jmespath.Options(custom_functions=_Functions())
+
+
+class _Expression:
+    """A JMESPath expression that may call the project's functions."""
+
+    __slots__ = ("parsed",)
+
+    def __init__(self, expression: str) -> None:
+        self.parsed = jmespath.compile(expression)
+
+    def search(self, data: Any) -> Any:
+        return self.parsed.search(data, options=_OPTIONS)
+
+
 def _compile(expression: str) -> Getter:
     if _PLAIN_PATH.match(expression):
         return _Path(expression)
     try:
-        return jmespath.compile(expression)
+        return _Expression(expression)
     except JMESPathError as error:
         raise ValueError(f"invalid JMESPath expression {expression!r}: {error}") from None
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from citiesincharge import ids
 from citiesincharge.sdm import schema_errors
 from mappings.engine import Mapping, MappingError, library, mapping_for
 from mappings.transforms import station_status
@@ -257,3 +258,41 @@ def test_times_keep_milliseconds_and_become_utc(raw: object, expected: str) -> N
     from mappings.transforms import datetime_utc
 
     assert datetime_utc(raw, {}) == expected
+
+
+def _ids_in_other_case(value: Any, keys: frozenset[str]) -> Any:
+    """The record as a peer sends it after switching the case of its ids (CiStrings)."""
+    if isinstance(value, dict):
+        return {k: (v.swapcase() if k in keys and isinstance(v, str) else
+                    [t.swapcase() for t in v] if k in keys and isinstance(v, list) else
+                    _ids_in_other_case(v, keys)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ids_in_other_case(v, keys) for v in value]
+    return value
+
+
+CI_KEYS = frozenset({"id", "uid", "evse_uid", "location_id", "session_id", "country_code", "party_id", "evse_id",
+                     "tariff_id", "tariff_ids"})
+
+
+@pytest.mark.parametrize(("object_name", "version", "record"), [
+    ("Location", "2.2.1", location_221(evse_221(uid="Evse-a1"))), ("Location", "2.1.1", location_211()),
+    ("Session", "2.2.1", SESSION_221 | {"id": "Sess-x", "location_id": "Loc-b", "evse_uid": "Evse-b1"}),
+    ("Session", "2.1.1", SESSION_211), ("CDR", "2.2.1", CDR_221 | {"id": "cdr-q", "session_id": "s-1"}),
+    ("CDR", "2.1.1", CDR_211)])
+def test_ids_and_references_do_not_depend_on_case(object_name: str, version: str, record: dict[str, Any]) -> None:
+    mapping = mapping_for("ocpi", version, object_name)
+    first = apply(mapping, record)
+    assert apply(mapping, _ids_in_other_case(record, CI_KEYS)) == first  # same ids, refs, fingerprint
+    operator, source_id = ids.parse(first["id"]).parts
+    assert operator == "becharged" and source_id == source_id.upper()  # the one form: upper case
+
+
+def test_evses_do_not_depend_on_the_case_of_ids() -> None:
+    record = location_221(evse_221(uid="Evse-a1"))
+    mapping = mapping_for("ocpi", "2.2.1", "EVSE")
+    evse = apply(mapping, record["evses"][0], parent=record)
+    other = _ids_in_other_case(record, CI_KEYS)
+    assert apply(mapping, other["evses"][0], parent=other) == evse
+    assert evse["id"] == "urn:ngsi-ld:EVSE:becharged:EVSE-A1" and evse["evseUid"]["value"] == "EVSE-A1"
+    assert evse["refEVChargingStation"]["object"] == "urn:ngsi-ld:EVChargingStation:becharged:LOC1"
