@@ -18,6 +18,8 @@ from typing import Any
 from citiesincharge import ids
 from citiesincharge.timeutil import parse_utc
 
+from .tariff_transforms import TARIFF_TRANSFORMS
+
 Transform = Callable[[Any, dict[str, Any]], Any]
 _DAYS = ("Mo", "Tu", "We", "Th", "Fr", "Sa", "Su")
 
@@ -210,4 +212,5 @@ TRANSFORMS: dict[str, Transform] = {
     "geo_point": geo_point, "postal_address": postal_address, "datetime_utc": datetime_utc, "enum": enum,
     "scale": scale, "price": price, "opening_hours": opening_hours, "station_status": station_status,
     "pseudonym": pseudonym, "max_power_kw": max_power_kw, "entity_ref": entity_ref, "point": point,
+    **TARIFF_TRANSFORMS,  # the OCPI tariff model's: mappings/tariff_transforms.py
 }
