@@ -8,7 +8,6 @@ something broken. The token is read per request and never logged.
 
 from __future__ import annotations
 
-import base64
 import logging
 import uuid
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from . import paging
+from . import paging, tokens
 from .config import SUPPORTED_VERSIONS, Module, OperatorConfig
 
 log = logging.getLogger(__name__)
@@ -58,27 +57,41 @@ class OcpiClient:
         self.session.mount("https://", adapter)
         self.version: str | None = None
         self.endpoints: dict[str, str] = {}
-        self._encoding = operator.token_encoding
+        self.encodings = tokens.TokenEncodings(operator.token_encoding)
 
     # -- transport ---------------------------------------------------------------------------
-    def _authorization(self, encoding: str) -> str:
-        token = self.operator.token().get_secret_value()
-        if encoding == "base64":
-            token = base64.b64encode(token.encode()).decode()
-        return f"Token {token}"
-
-    def _get(self, url: str, params: dict[str, Any] | None = None, *,
-             encoding: str | None = None) -> tuple[Any, requests.Response]:
-        body, response = self._envelope(url, params, encoding=encoding)
+    def _get(self, url: str) -> tuple[Any, requests.Response]:
+        body, response = self._envelope(url)
         return body.get("data"), response
 
-    def _envelope(self, url: str, params: dict[str, Any] | None = None, *,
-                  encoding: str | None = None) -> tuple[dict[str, Any], requests.Response]:
-        """GET an OCPI URL and return its checked envelope (status_code 1000)."""
+    def _envelope(self, url: str, params: dict[str, Any] | None = None) -> tuple[dict[str, Any], requests.Response]:
+        """GET an OCPI URL and return its checked envelope (status_code 1000), with the token
+        encoding this endpoint accepts; a 401 tries the other encoding once (see ``tokens``)."""
+        encoding = self.encodings.first(url, self.version)
+        try:
+            answer = self._request(url, params, encoding)
+        except OcpiError as refused:
+            if refused.kind != "auth" or not self.encodings.may_retry():
+                raise
+            second = tokens.other(encoding)
+            try:
+                answer = self._request(url, params, second)
+            except OcpiError as error:
+                # the refusal is the cause that matters: a peer may answer an unknown token with 200 + 3000
+                also = "" if error.kind == "auth" else f"; with the {second} token: {error.kind}: {error.detail}"
+                raise OcpiError(self.operator.name, "auth",
+                                f"{refused.detail} (as {encoding} and as {second}){also}") from None
+            log.info("operator %s: %s accepts the token only %s-encoded", self.operator.name, url.split("?")[0],
+                     second)
+            encoding = second
+        self.encodings.worked(url, encoding)
+        return answer
+
+    def _request(self, url: str, params: dict[str, Any] | None,
+                 encoding: tokens.Encoding) -> tuple[dict[str, Any], requests.Response]:
         name = self.operator.name
-        chosen = encoding or ("plain" if self._encoding == "plain" else "base64"
-                              if self._encoding == "base64" or self.version != "2.1.1" else "plain")
-        headers = {"Authorization": self._authorization(chosen), "X-Request-ID": str(uuid.uuid4()),
+        token = tokens.encode(self.operator.token().get_secret_value(), encoding)
+        headers = {"Authorization": f"Token {token}", "X-Request-ID": str(uuid.uuid4()),
                    "X-Correlation-ID": str(uuid.uuid4()), "Accept": "application/json"}
         try:
             response = self.session.get(url, params=params, headers=headers, timeout=self.timeout)
@@ -109,7 +122,8 @@ class OcpiClient:
     # -- versions ----------------------------------------------------------------------------
     def negotiate(self) -> str:
         """Pick the highest version both sides speak and learn its module endpoints."""
-        versions = self._versions()
+        data, _ = self._get(self.operator.versions_url)
+        versions = data if isinstance(data, list) else []
         offered = {v.get("version"): v.get("url") for v in versions if isinstance(v, dict)}
         chosen = next((v for v in SUPPORTED_VERSIONS if v in offered), None)
         if chosen is None:
@@ -124,21 +138,6 @@ class OcpiClient:
         self.version = chosen
         log.info("operator %s speaks OCPI %s (modules: %s)", self.operator.name, chosen, ", ".join(self.endpoints))
         return chosen
-
-    def _versions(self) -> list[Any]:
-        url = self.operator.versions_url
-        if self._encoding != "auto":
-            data, _ = self._get(url, encoding=self._encoding)
-            return list(data or [])
-        try:  # 2.2.1 wants the token Base64-encoded, 2.1.1 plain; learn which this operator accepts
-            data, _ = self._get(url, encoding="base64")
-            self._encoding = "base64"
-        except OcpiError as error:
-            if error.kind != "auth":
-                raise
-            data, _ = self._get(url, encoding="plain")
-            self._encoding = "plain"
-        return list(data or [])
 
     # -- modules -----------------------------------------------------------------------------
     def pages(self, module: Module, params: dict[str, Any]) -> Iterator[Page]:

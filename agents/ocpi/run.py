@@ -8,6 +8,7 @@ from citiesincharge.operations import serve, status_app
 from citiesincharge.settings import Settings
 
 from .config import load_operators
+from .report import summary
 from .service import OcpiAgent
 
 log = logging.getLogger(__name__)
@@ -22,8 +23,8 @@ def main(settings: Settings, *, once: bool) -> int:
     agent = OcpiAgent(settings, operators)
     if once:
         ok = agent.run_once()
-        for item in agent.status()["operators"]:
-            log.info("%s: OCPI %s, last error: %s", item["name"], item["version"], item["last_error"] or "none")
+        for level, line in summary(agent.status()["operators"]):
+            log.log(level, "%s", line)
         agent.stop()
         return 0 if ok else 1
     agent.start()

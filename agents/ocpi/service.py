@@ -50,7 +50,8 @@ class OcpiAgent:
 
     # -- one-shot ----------------------------------------------------------------------------
     def run_once(self, *, full: bool = True, drain_seconds: float = 30.0) -> bool:
-        """Sync every module of every operator once and drain the outbox. True if all worked.
+        """Sync every module of every operator once and drain the outbox. True if all worked: no
+        module failed, and none fetched records of which not one could be used (all quarantined).
 
         The outbox flusher runs while the operators are fetched and mapped, so the broker's
         work overlaps the agent's (the two run on separate cores).
@@ -63,6 +64,8 @@ class OcpiAgent:
                 sync = self.syncs[operator.name]
                 for module in operator.modules:
                     ok = sync.sync(module, full=full) and ok
+                    outcome = sync.status.modules.get(module)
+                    ok = ok and not (outcome is not None and outcome.empty_handed)
             deadline = time.monotonic() + drain_seconds
             while self.outbox.depth() and time.monotonic() < deadline:
                 time.sleep(0.02)
@@ -100,7 +103,7 @@ class OcpiAgent:
     def status(self) -> dict[str, Any]:
         operators = []
         for name, sync in self.syncs.items():
-            item = dict(vars(sync.status))
+            item = sync.status.as_dict()
             item["quarantined"] = self.quarantine.count_prefix(f"{name}/")
             operators.append(item)
         return {"operators": operators, "outbox": {"depth": self.outbox.depth(), "oldestAgeSeconds":

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,8 +32,32 @@ _OBJECT = {"locations": "Location", "sessions": "Session", "cdrs": "CDR", "tarif
 
 
 @dataclass
+class ModuleOutcome:
+    """What the last sync of one module did with the records it fetched: how many gave entities
+    (delivered), and what was quarantined (records or, for Locations, EVSEs and connectors), by
+    reason, so that a person sees a module that delivers nothing even when no request failed."""
+
+    fetched: int = 0
+    delivered: int = 0
+    quarantined: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)  # "field: reason" -> how many
+
+    def quarantine(self, field_name: str, reason: str) -> None:
+        self.quarantined += 1
+        key = f"{field_name}: {reason}"
+        self.reasons[key] = self.reasons.get(key, 0) + 1
+
+    @property
+    def empty_handed(self) -> bool:
+        """Records came and none of them could be used."""
+        return self.fetched > 0 and self.delivered == 0
+
+
+@dataclass
 class OperatorStatus:
-    """What the status endpoint shows about one operator."""
+    """What the status endpoint shows about one operator. ``errors`` holds each failing module's
+    current error; ``last_error`` is the one that matters most (a refused token before a server
+    error a later request met: see ``_RANK``), not simply the latest."""
 
     name: str
     version: str | None = None
@@ -44,6 +68,16 @@ class OperatorStatus:
     records: dict[str, int] = field(default_factory=dict)
     entities_written: int = 0
     stale_skipped: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+    modules: dict[str, ModuleOutcome] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# what a person must fix first: our token or version, our request, reaching them, then their side
+_RANK: dict[str, int] = {"auth": 0, "version": 1, "client": 2, "unreachable": 3, "timeout": 4, "malformed": 5,
+                         "server": 6}
 
 
 class SyncMetrics:
@@ -83,6 +117,7 @@ class OperatorSync:
         self.client = OcpiClient(operator, timeout=timeout, retries=retries)
         self.status = OperatorStatus(operator.name)
         self._lock = threading.Lock()  # one sync at a time per operator
+        self._errors: dict[str, OcpiError] = {}  # current error per module
 
     def sync(self, module: Module, *, full: bool = False) -> bool:
         """One sync of one module; False (and the error on the status) when it failed."""
@@ -93,26 +128,36 @@ class OperatorSync:
                     self.status.version = self.client.negotiate()
                 queued = self._sync(module, full)
             except OcpiError as error:
-                self._failed(error)
+                self._failed(module, error)
                 return False
             except LookupError as error:  # no token configured, no mapping for the version
-                self._failed(OcpiError(self.operator.name, "client", str(error)))
+                self._failed(module, OcpiError(self.operator.name, "client", str(error)))
                 return False
             self.metrics.duration.labels(self.operator.name, module).observe(time.perf_counter() - started)
             self.metrics.last_success.labels(self.operator.name).set(time.time())
             self.status.last_success = _now()
             self.status.consecutive_failures = 0
+            self._errors.pop(module, None)
+            self._report_errors()
             log.info("%s %s%s: %d changed entities queued", self.operator.name, module,
                      " (full)" if full else "", queued)
             return True
 
-    def _failed(self, error: OcpiError) -> None:
+    def _failed(self, module: Module, error: OcpiError) -> None:
         self.metrics.errors.labels(self.operator.name, error.kind).inc()
-        self.status.last_error, self.status.last_error_at = str(error), _now()
+        self._errors[module] = error
+        self._report_errors()
+        self.status.last_error_at = _now()
         self.status.consecutive_failures += 1
         if error.kind in ("auth", "version", "client"):
             self.client.version = None  # renegotiate next time: endpoints or versions may have moved
         log.warning("operator %s: %s", self.operator.name, error)
+
+    def _report_errors(self) -> None:
+        """Each failing module's error, and the one that matters most as ``last_error``."""
+        self.status.errors = {module: str(error) for module, error in self._errors.items()}
+        ranked = sorted(self._errors.values(), key=lambda e: _RANK.get(e.kind, len(_RANK)))
+        self.status.last_error = str(ranked[0]) if ranked else None
 
     def _sync(self, module: Module, full: bool) -> int:
         name = self.operator.name
@@ -125,14 +170,17 @@ class OperatorSync:
         seen_evses: set[str] | None = set() if full and module == "locations" else None
         queued = 0
         source = self.client.endpoints.get(module, "")
+        outcome = self.status.modules[module] = ModuleOutcome()
         for page in self.client.pages(module, {"date_from": cursor} if cursor else {}):
             if crawl_started is None and page.server_time:
                 crawl_started = _normalised(page.server_time)
             self.metrics.records.labels(name, module).inc(len(page.records))
             self.status.records[module] = self.status.records.get(module, 0) + len(page.records)
+            outcome.fetched += len(page.records)
             entities: list[dict[str, Any]] = []
             for record in page.records:
                 produced, updated = self._map(module, record, mapping, evse_mapping, source)
+                outcome.delivered += bool(produced)
                 entities += produced
                 if seen_evses is not None:
                     seen_evses.update(e["id"] for e in produced if e["type"] == "EVSE")
@@ -169,9 +217,11 @@ class OperatorSync:
         except MappingError as error:
             self.quarantine.add(where, error.record if error.record != "(no id)" else key, error.field, error.reason,
                                 record)
+            self.status.modules[module].quarantine(error.field, error.reason)
             return [], None
         except TransformError as error:
             self.quarantine.add(where, key, "last_updated", str(error), record)
+            self.status.modules[module].quarantine("last_updated", str(error))
             return [], None
         return entities, updated
 
