@@ -6,8 +6,9 @@ status timelines) and the sessions started in each hour; written as KeyPerforman
 value is the 24-hour profile, one entity per subject, each day an instance of its history.
 
 Forecasts, retrained on a schedule (APScheduler): sessions started per station, next 48 hours
-hourly and next 8 weeks daily (autoregression with seasonality or the seasonal-naive baseline,
-whichever back-tests better), and a VAR across operators for the daily horizon. Each forecast is a
+hourly and next 8 weeks daily (the candidates of ``forecast_models`` and their combination, chosen
+per series by a back-test over that horizon, as ``cic forecast`` does), and a VAR across operators
+for the daily horizon; local hours and days of ``CIC_TIMEZONE``, holidays of ``CIC_HOLIDAYS_*``. Each forecast is a
 ``DemandForecast`` entity (project type) with validFrom/validTo, the values and their 90 %
 interval, the chosen model and the back-test scores next to the baseline's.
 """
@@ -30,7 +31,8 @@ from citiesincharge import ids
 from . import kpis
 from .base import Context, Worker, attribute_value
 from .clock import iso, parse
-from .forecasting import VAR_MIN_DAYS, Forecast, demand_series, forecast, min_history, var_forecast
+from .forecast_models import ModelFailed
+from .forecasting import VAR_MIN_DAYS, Calendar, Forecast, demand_series, forecast, min_history, var_forecast
 from .places import Places
 from .reliability import insert
 from .sessions_csv import load_driver
@@ -196,24 +198,31 @@ class DemandWorker(Worker):
         self._sessions_at_last_try = len(self.sessions)
         if not self.sessions:
             return
+        settings = self.ctx.settings
+        zone = settings.zone()
+        calendar = Calendar(settings.holidays_country, settings.holidays_subdivision)
         frame = pd.DataFrame([{"start": pd.Timestamp(start), "station": station, "area": operator}
                               for start, station, operator in self.sessions.values() if station])
-        now = pd.Timestamp(self.ctx.clock.calendar_now())
-        hour, day = now.floor("h"), now.floor("D")
+        frame["start"] = pd.to_datetime(frame["start"], utc=True).dt.tz_convert(zone)  # local hours and days
+        now = pd.Timestamp(self.ctx.clock.calendar_now()).tz_convert(zone)
+        hour, day = now.floor("h"), now.normalize()
         entities: list[dict[str, Any]] = []  # whole periods only: the current hour and day are not over
         hourly = demand_series(frame[frame["start"] < hour], "hourly", until=hour - pd.Timedelta(hours=1))
         daily = demand_series(frame[frame["start"] < day], "daily", until=day - pd.Timedelta(days=1))
         for station in hourly.columns:
             if len(hourly) >= MIN_HOURS:
-                entities.append(self._entity(forecast(hourly[station], "hourly", name=station, exog=self.driver),
-                                             station))
+                entities.append(self._entity(forecast(hourly[station], "hourly", name=station, exog=self.driver,
+                                                      calendar=calendar), station))
             if len(daily) >= MIN_DAYS:
-                entities.append(self._entity(forecast(daily[station], "daily", name=station, exog=self.driver),
-                                             station))
+                entities.append(self._entity(forecast(daily[station], "daily", name=station, exog=self.driver,
+                                                      calendar=calendar), station))
         areas = demand_series(frame[frame["start"] < day], "daily", by="area", until=day - pd.Timedelta(days=1))
         if areas.shape[1] >= 2 and len(areas) >= VAR_MIN_DAYS:
-            for area, result in var_forecast(areas).items():
-                entities.append(self._entity(result, ids.organization(area), area=True))
+            try:
+                for area, result in var_forecast(areas, calendar=calendar).items():
+                    entities.append(self._entity(result, ids.organization(area), area=True))
+            except ModelFailed as failure:
+                log.warning("demand: no VAR across operators this time: %s", failure)
         if not entities:
             log.info("demand: %d hours of history, %d needed before forecasting", len(hourly), MIN_HOURS)
             return
@@ -224,6 +233,8 @@ class DemandWorker(Worker):
     def _entity(self, result: Forecast, subject: str, *, area: bool = False) -> dict[str, Any]:
         step = timedelta(hours=1) if result.resolution == "hourly" else timedelta(days=1)
         start = result.index[0].to_pydatetime()
+        for note in result.notes:  # models left out or fallen back from: for whoever wonders why this one
+            log.debug("demand: %s %s: %s", subject, result.resolution, note)
         entity: dict[str, Any] = {
             # one forecast per subject and resolution, whichever model won this time (no stale rivals)
             "id": ids.derived("DemandForecast", result.resolution, subject),
@@ -237,7 +248,8 @@ class DemandWorker(Worker):
             "upperBound": {"type": "Property", "value": result.upper},
             "intervalLevel": {"type": "Property", "value": 0.9},
             "model": {"type": "Property", "value": result.model},
-            "backtest": {"type": "Property", "value": {name: vars(score) for name, score in result.scores.items()}},
+            "backtest": {"type": "Property",
+                         "value": {name: score.as_dict() for name, score in result.scores.items()}},
             "dateIssued": {"type": "Property", "value": iso(self.ctx.clock.now())},
         }
         relation = "refOrganization" if area else "refEVChargingStation"

@@ -108,10 +108,31 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def _cmd_forecast(args: argparse.Namespace) -> int:
+    settings = _settings(args, timezone=args.timezone, holidays_country=args.holidays_country,
+                         holidays_subdivision=args.holidays_subdivision)
     logs.configure("WARNING")
-    resolutions = ["hourly", "daily"] if args.horizon == "both" else [args.horizon]
+    # one BLAS thread: the models are small, and threads only fight over the cores (3x slower when busy)
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
     module = importlib.import_module("analytics.forecast_cli")
-    return int(module.run(args.sessions, resolutions, args.out, args.driver))
+    forecasting = importlib.import_module("analytics.forecasting")
+    resolutions = ["hourly", "daily"] if args.horizon == "both" else [args.horizon]
+    steps = {"hourly": args.hours, "daily": args.days}
+    options = module.Options(args.sessions, resolutions, args.measure, args.by, steps, args.dayfirst,
+                             settings.timezone,
+                             forecasting.Calendar(settings.holidays_country, settings.holidays_subdivision),
+                             args.driver, args.out)
+    return int(module.run(options))
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
 
 
 def _cmd_mqtt(args: argparse.Namespace) -> int:
@@ -198,12 +219,29 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard.set_defaults(run=_cmd_dashboard)
 
     forecast = commands.add_parser("forecast", help="back-test and forecast demand from a sessions CSV")
-    forecast.add_argument("--sessions", type=Path, required=True, help="CSV of sessions (start, end, kWh, station)")
+    forecast.add_argument("--sessions", type=Path, required=True,
+                          help="CSV export of sessions (start, or start date and time; end; kWh; station; site)")
+    forecast.add_argument("--measure", choices=("sessions", "kwh"), default="sessions",
+                          help="what to forecast: sessions started or their kWh (default sessions)")
+    forecast.add_argument("--by", choices=("network", "site", "station"), default="station",
+                          help="one series for the whole network, per site, or per station (default station)")
     forecast.add_argument("--horizon", choices=("hourly", "daily", "both"), default="both",
-                          help="next 48 h hourly, next 8 weeks daily, or both")
+                          help="hourly periods, daily periods, or both")
+    forecast.add_argument("--days", type=_positive, default=56, help="days ahead of a daily forecast (default 56)")
+    forecast.add_argument("--hours", type=_positive, default=48, help="hours ahead of an hourly forecast (default 48)")
+    order = forecast.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", dest="dayfirst", action="store_true", default=None,
+                       help="dates are dd/mm/yyyy (default: decided from the file, refused when it cannot be)")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_false", help="dates are mm/dd/yyyy")
+    forecast.add_argument("--timezone", help="time zone of times without an offset (CIC_TIMEZONE, default "
+                                             "Europe/London)")
+    forecast.add_argument("--holidays-country", help="public holidays of this country (CIC_HOLIDAYS_COUNTRY, "
+                                                     "default GB)")
+    forecast.add_argument("--holidays-subdivision", help="and of this subdivision, e.g. SCT "
+                                                         "(CIC_HOLIDAYS_SUBDIVISION, default ENG)")
     forecast.add_argument("--driver", type=Path, help="CSV of an extra driver series (date, value), e.g. EV "
                                                       "registrations per month")
-    forecast.add_argument("--out", type=Path, help="write the back-test and forecasts as JSON here")
+    forecast.add_argument("--out", type=Path, help="write the load report, back-test and forecasts as JSON here")
     forecast.set_defaults(run=_cmd_forecast)
 
     mqtt = commands.add_parser("mqtt", help="an MQTT broker for the demo (Mosquitto if installed, else amqtt)")

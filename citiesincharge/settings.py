@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from . import ldcontext
@@ -158,6 +158,12 @@ class Settings(BaseSettings):
         "Europe/London", description="the council's time zone (IANA name): local times in alert descriptions, "
         "and where its days and months begin")
 
+    holidays_country: str = Field(
+        "GB", description="country whose public holidays drive demand forecasts (ISO 3166 code, e.g. GB, US)")
+    holidays_subdivision: str | None = Field(
+        "ENG", description="its subdivision where holidays differ within the country (GB: ENG, SCT, WLS, NIR; "
+        "US: a state such as CO); empty: the country's national holidays only")
+
     council_id: str = Field(
         "council", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="the council's Organization entity is "
         "urn:ngsi-ld:Organization:<this> (the subject of network-wide KPIs)")
@@ -173,6 +179,28 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{name!r} is not an IANA time zone (e.g. Europe/London)") from None
         return name
+
+    @field_validator("holidays_country")
+    @classmethod
+    def _known_country(cls, code: str) -> str:
+        import holidays  # here, not at the top: only the forecasts need it, and it is slow to import
+
+        if code not in holidays.list_supported_countries():
+            raise ValueError(f"{code!r} is not a country the holidays library knows (e.g. GB, US)")
+        return code
+
+    @field_validator("holidays_subdivision")
+    @classmethod
+    def _known_subdivision(cls, code: str | None, info: ValidationInfo) -> str | None:
+        import holidays
+
+        country = info.data.get("holidays_country")
+        if not code or country is None:
+            return None
+        known = holidays.list_supported_countries().get(country, [])
+        if code not in known:
+            raise ValueError(f"{country} has no subdivision {code!r} (known: {', '.join(known)})")
+        return code
 
     def world_clock(self) -> WorldClock:
         """Event time as every process of this run reads it (the demo's simulated clock, else real time)."""

@@ -1,10 +1,14 @@
-"""Forecasts on held-out data: a synthetic series of known structure and the simulators' sessions.
+"""Forecasts on held-out data: series of known structure (daily and weekly cycles, a level shift,
+growth), the simulators' sessions, and series that are dead or new.
 
 Every comparison is made on periods the model never saw (neither for fitting nor for choosing).
+All series are seeded; nothing depends on the date the tests run.
 """
 
 from __future__ import annotations
 
+import json
+import warnings
 from datetime import UTC, datetime
 
 import numpy as np
@@ -12,11 +16,21 @@ import pandas as pd
 import pytest
 
 from agents.ocpi.simulator.world import World, default_town
-from analytics.forecasting import HORIZON, demand_series, forecast, mase, seasonal_naive, smape, var_forecast
+from analytics.forecasting import (
+    HORIZON,
+    Resolution,
+    as_json,
+    demand_series,
+    forecast,
+    interval,
+    mase,
+    smape,
+    var_forecast,
+)
 
 
 def synthetic(weeks: int, seed: int = 7) -> pd.Series:
-    """Hourly sessions: a daily curve, busier weekdays, a bit of persistence, Poisson noise."""
+    """Hourly sessions: a daily curve, busier weekdays, Poisson noise."""
     rng = np.random.default_rng(seed)
     index = pd.date_range("2026-01-05", periods=weeks * 168, freq="h", tz="UTC")
     hour = index.hour.to_numpy()
@@ -25,16 +39,31 @@ def synthetic(weeks: int, seed: int = 7) -> pd.Series:
     return pd.Series(rng.poisson(rate), index=index, dtype=float)
 
 
-def held_out(series: pd.Series, resolution: str) -> tuple[float, float, float]:
-    """(model MASE, baseline MASE, interval coverage) on the last horizon, unseen by the model."""
-    horizon = HORIZON[resolution]  # type: ignore[index]
-    train, test = series.iloc[:-horizon], series.iloc[-horizon:].to_numpy()
-    result = forecast(train, resolution)  # type: ignore[arg-type]
-    baseline = seasonal_naive(train, resolution, horizon)[0]  # type: ignore[arg-type]
+def shifted(days: int = 420, seed: int = 5) -> pd.Series:
+    """Daily sessions: a weekly profile on a level that grows, halves at day 250 (a lockdown) and recovers."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(days)
+    level = np.where(t < 250, 40 + 0.05 * t, 26 + 0.2 * (t - 250))
+    weekly = np.array([1.1, 1.15, 1.15, 1.1, 1.2, 0.7, 0.6])[t % 7]
+    return pd.Series(rng.poisson(level * weekly), dtype=float,
+                     index=pd.date_range("2024-01-01", periods=days, freq="D", tz="Europe/London"))
+
+
+def naive(train: pd.Series, season: int, steps: int) -> np.ndarray:
+    """The seasonal-naive forecast, by its definition: the value one season before each period."""
+    history = train.to_numpy()
+    return np.array([history[len(history) - season + step % season] for step in range(steps)])
+
+
+def held_out(series: pd.Series, resolution: Resolution, steps: int | None = None) -> tuple[float, float, float]:
+    """(model MASE, baseline MASE, interval coverage) on the last ``steps`` periods, unseen by the model."""
+    steps = steps or HORIZON[resolution]
+    train, test = series.iloc[:-steps], series.iloc[-steps:].to_numpy()
+    result = forecast(train, resolution, steps=steps)
     season = 168 if resolution == "hourly" else 7
     covered = np.mean((test >= np.array(result.lower)) & (test <= np.array(result.upper)))
     return mase(test, np.array(result.mean), train.to_numpy(), season), \
-        mase(test, baseline, train.to_numpy(), season), float(covered)
+        mase(test, naive(train, season, steps), train.to_numpy(), season), float(covered)
 
 
 def test_known_structure_hourly_beats_the_seasonal_naive_baseline() -> None:
@@ -43,10 +72,25 @@ def test_known_structure_hourly_beats_the_seasonal_naive_baseline() -> None:
     assert coverage >= 0.8  # a 90 % interval that mostly holds
 
 
-def test_known_structure_daily_beats_the_seasonal_naive_baseline() -> None:
-    daily = synthetic(40).resample("D").sum()
-    model, baseline, _ = held_out(daily, "daily")
-    assert model < baseline
+def test_after_a_level_shift_the_chosen_model_beats_the_seasonal_naive_baseline() -> None:
+    """Rolling origins through the recovery after a drop, 7 days ahead: the baseline repeats last
+    week's noise, a model that follows the level and the week does clearly better."""
+    series = shifted()
+    model, baseline = [], []
+    for end in range(len(series) - 7 * 6, len(series) + 1, 7):  # six origins, weekly, after the shift
+        m, b, _ = held_out(series.iloc[:end], "daily", steps=7)
+        model.append(m)
+        baseline.append(b)
+    assert np.mean(model) < 0.85 * np.mean(baseline)
+
+
+def test_a_growing_series_is_not_pulled_back_to_its_long_run_mean() -> None:
+    """Eight weeks ahead of a series that has grown all along, the forecast stays at the recent level
+    (an autoregression on the whole history fell to 72-83 % of it)."""
+    series = shifted(days=245)  # growth only, before the drop
+    result = forecast(series, "daily", steps=56)
+    recent = series.iloc[-28:].mean()
+    assert np.mean(result.mean[-28:]) > 0.95 * recent
 
 
 def test_scores_are_reported_with_the_forecast() -> None:
@@ -55,6 +99,32 @@ def test_scores_are_reported_with_the_forecast() -> None:
     assert len(result.mean) == 48 and all(lo <= m <= hi for lo, m, hi in zip(result.lower, result.mean, result.upper,
                                                                            strict=True))
     assert result.scores[result.model].mase <= result.scores["seasonalNaive"].mase
+    assert 0 <= result.scores[result.model].coverage <= 1
+
+
+def test_the_interval_is_calibrated_from_backtest_errors() -> None:
+    # split conformal, n errors: the ceil(0.95 (n + 1))-th smallest is the upper offset
+    assert interval(np.arange(1.0, 21.0)) == (1.0, 20.0)  # 20 errors: 0.95 x 21 > 19, so min and max
+    assert interval(np.arange(1.0, 101.0)) == (5.0, 96.0)  # 100 errors: the 96th and the 5th
+    daily = shifted(days=245)
+    result = forecast(daily, "daily", steps=7)
+    width = np.array(result.upper) - np.array(result.lower)
+    assert (width > 0).all() and result.scores[result.model].folds >= 5
+
+
+@pytest.mark.parametrize("values", [np.zeros(70), np.r_[np.zeros(60), np.arange(1.0, 11.0)], np.full(70, 5.0)])
+def test_dead_new_and_constant_series_get_no_made_up_scores_and_no_warnings(values: np.ndarray) -> None:
+    series = pd.Series(values, index=pd.date_range("2026-01-05", periods=len(values), freq="D", tz="UTC"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a SingularMatrixWarning would fail here
+        result = forecast(series, "daily", steps=7, name="dead")
+    text = json.dumps(as_json(result), allow_nan=False)  # no NaN, no Infinity
+    baseline = json.loads(text)["scores"]["seasonalNaive"]
+    if np.ptp(values) == 0:  # never moved: no MASE 0 ("perfect") or Infinity, but undefined
+        assert baseline["mase"] is None
+    if not values.any():
+        assert baseline["smape"] is None
+    assert result.notes and all(" left out: " in note for note in result.notes)
 
 
 def test_var_across_areas_uses_neighbours_and_beats_the_baseline() -> None:
@@ -71,7 +141,7 @@ def test_var_across_areas_uses_neighbours_and_beats_the_baseline() -> None:
     forecasts = var_forecast(train)
     for area in ("north", "south"):
         model = mase(test[area].to_numpy(), np.array(forecasts[area].mean), train[area].to_numpy(), 7)
-        baseline = mase(test[area].to_numpy(), seasonal_naive(train[area], "daily", 56)[0], train[area].to_numpy(), 7)
+        baseline = mase(test[area].to_numpy(), naive(train[area], 7, 56), train[area].to_numpy(), 7)
         assert model < baseline and forecasts[area].model == "var" and "var" in forecasts[area].scores
 
 
@@ -86,8 +156,30 @@ def test_simulated_town_forecasts_beat_the_baseline() -> None:
     assert np.mean([m for m, _, _ in results]) < np.mean([b for _, b, _ in results])
 
 
+def test_demand_series_counts_local_days_and_kwh_and_leaves_test_sites_out_of_the_network() -> None:
+    zone = "Europe/London"
+    sessions = pd.DataFrame({
+        # 23:30 UTC on 30 June is 00:30 BST on 1 July; 23:30 UTC on 30 December is still 30 December
+        "start": pd.to_datetime(["2026-06-30T22:30Z", "2026-06-30T23:30Z", "2026-07-01T10:00Z",
+                                 "2026-07-01T11:00Z"]).tz_convert(zone),
+        "station": ["A", "A", "B", "T"], "kwh": [5.0, 7.0, 11.0, 100.0], "test": [False, False, False, True]})
+    daily = demand_series(sessions, "daily", by="network", measure="kwh")
+    assert list(daily.index) == list(pd.DatetimeIndex(["2026-06-30", "2026-07-01"]).tz_localize(zone))
+    assert list(daily["network"]) == [5.0, 18.0]
+    per_station = demand_series(sessions, "daily", by="station")
+    assert per_station.loc[pd.Timestamp("2026-07-01", tz=zone)].to_dict() == {"A": 1.0, "B": 1.0, "T": 1.0}
+    # 29 March 2026 is a 23-hour local day in London: 23 hourly periods
+    spring = pd.DataFrame({"start": pd.to_datetime(["2026-03-29T00:00Z", "2026-03-29T22:59Z"]).tz_convert(zone),
+                           "station": ["A", "A"]})
+    hours = demand_series(spring, "hourly")
+    assert len(hours) == 23 and (hours.index[-1] - hours.index[0]) == pd.Timedelta(hours=22)
+    assert {moment.date().isoformat() for moment in hours.index} == {"2026-03-29"}
+
+
 def test_metrics() -> None:
     actual, predicted = np.array([2.0, 0.0, 4.0]), np.array([1.0, 0.0, 4.0])
-    assert smape(actual, predicted) == pytest.approx(100 * (2 / 3) / 3)
+    assert smape(actual, predicted) == pytest.approx(100 * (2 / 3) / 2)  # the 0/0 period is not counted
+    assert np.isnan(smape(np.zeros(3), np.zeros(3)))
     train = np.array([1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 2.0])
     assert mase(actual, predicted, train, 3) == pytest.approx((1 / 3) / (1 / 4))
+    assert np.isnan(mase(actual, predicted, np.ones(7), 3))  # a series that never moved: undefined, not inf
