@@ -28,8 +28,9 @@ def summary(operators: list[dict[str, Any]]) -> list[tuple[int, str]]:
 
 
 def _module_lines(name: str, module: str, outcome: dict[str, Any]) -> list[tuple[int, str]]:
+    notes = [(logging.INFO, f"{name} {module}: {note} ({count})") for note, count in outcome["notes"].items()]
     if not outcome["quarantined"]:
-        return []
+        return notes
     reasons = sorted(outcome["reasons"].items(), key=lambda item: -item[1])
     shown = "; ".join(f"{reason} ({count})" for reason, count in reasons[:_REASONS_SHOWN])
     more = f"; {len(reasons) - _REASONS_SHOWN} more reasons" if len(reasons) > _REASONS_SHOWN else ""
@@ -38,4 +39,4 @@ def _module_lines(name: str, module: str, outcome: dict[str, Any]) -> list[tuple
     if outcome["fetched"] and not outcome["delivered"]:
         lines.append((logging.ERROR, f"{name} {module}: delivered nothing: all {outcome['fetched']} records "
                                      "quarantined"))
-    return lines
+    return lines + notes

@@ -78,6 +78,10 @@ class SyncState:
     def remember(conn: sqlite3.Connection, rows: list[tuple[str, str, str, str, str | None, int]]) -> None:
         conn.executemany("INSERT OR REPLACE INTO ocpi_entity VALUES (?, ?, ?, ?, ?, ?)", rows)
 
+    def known(self, entity_id: str) -> bool:
+        """Whether the entity was written before (by any sync of this agent)."""
+        return bool(self.db.execute("SELECT 1 FROM ocpi_entity WHERE entity_id = ?", (entity_id,)))
+
     def active_ids(self, operator: str, entity_type: str) -> set[str]:
         """Entities of an operator last written as present (not REMOVED)."""
         rows = self.db.execute("SELECT entity_id FROM ocpi_entity WHERE operator = ? AND type = ? AND removed = 0",

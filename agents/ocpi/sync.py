@@ -22,9 +22,10 @@ from mappings.engine import Mapping, MappingError, mapping_for
 from mappings.transforms import TransformError, datetime_utc
 
 from ..outbox import Outbox
-from ..quarantine import Quarantine
+from ..quarantine import Quarantine, Rejection
 from .client import OcpiClient, OcpiError
 from .config import Module, OperatorConfig
+from .locations import LocationMapper, Mapped, Part
 from .state import SyncState
 
 log = logging.getLogger(__name__)
@@ -41,11 +42,15 @@ class ModuleOutcome:
     delivered: int = 0
     quarantined: int = 0
     reasons: dict[str, int] = field(default_factory=dict)  # "field: reason" -> how many
+    notes: dict[str, int] = field(default_factory=dict)  # delivered, with a caveat -> how many
 
     def quarantine(self, field_name: str, reason: str) -> None:
         self.quarantined += 1
         key = f"{field_name}: {reason}"
         self.reasons[key] = self.reasons.get(key, 0) + 1
+
+    def note(self, text: str) -> None:
+        self.notes[text] = self.notes.get(text, 0) + 1
 
     @property
     def empty_handed(self) -> bool:
@@ -99,6 +104,15 @@ def _normalised(stamp: str) -> str | None:
         return datetime_utc(stamp, {})
     except TransformError:
         return None
+
+
+def _degraded(entity: dict[str, Any]) -> list[str]:
+    """Caveats of an entity that was written anyway: a session or CDR without its EVSE (OCPI
+    requires the EVSE uid; a peer that leaves it out still says which station) is attributed to
+    its station only, and says so."""
+    if entity["type"] in ("ChargingSession", "ChargeDetailRecord") and "refEVSE" not in entity:
+        return ["no EVSE uid: attributed to its station only (refEVChargingStation, no refEVSE)"]
+    return []
 
 
 def _now() -> str:
@@ -163,13 +177,15 @@ class OperatorSync:
         name = self.operator.name
         version = self.client.version or ""
         mapping = mapping_for("ocpi", version, _OBJECT[module])
-        evse_mapping = mapping_for("ocpi", version, "EVSE") if module == "locations" else None
+        source = self.client.endpoints.get(module, "")
+        locations = LocationMapper(mapping, mapping_for("ocpi", version, "EVSE"), cpo=name, source=source,
+                                   party_id=self.operator.party_id, country_code=self.operator.country_code,
+                                   secrets=self.secrets, known=self.state.known) if module == "locations" else None
         cursor = None if full else self.state.cursor(name, module)
         newest = cursor
         crawl_started: str | None = None
         seen_evses: set[str] | None = set() if full and module == "locations" else None
         queued = 0
-        source = self.client.endpoints.get(module, "")
         outcome = self.status.modules[module] = ModuleOutcome()
         for page in self.client.pages(module, {"date_from": cursor} if cursor else {}):
             if crawl_started is None and page.server_time:
@@ -179,11 +195,12 @@ class OperatorSync:
             outcome.fetched += len(page.records)
             entities: list[dict[str, Any]] = []
             for record in page.records:
-                produced, updated = self._map(module, record, mapping, evse_mapping, source)
-                outcome.delivered += bool(produced)
-                entities += produced
+                mapped, updated = self._map(module, record, mapping, locations, source)
+                outcome.delivered += bool(mapped.entities)
+                entities += mapped.entities
                 if seen_evses is not None:
-                    seen_evses.update(e["id"] for e in produced if e["type"] == "EVSE")
+                    seen_evses.update(e["id"] for e in mapped.entities if e["type"] == "EVSE")
+                    seen_evses.update(mapped.kept)
                 if updated and (newest is None or updated > newest):
                     newest = updated
             queued += self._queue(module, entities)
@@ -196,34 +213,43 @@ class OperatorSync:
             self.outbox.put([], also=lambda conn: SyncState.save_cursor(conn, name, module, following))
         return queued
 
-    def _map(self, module: Module, record: Any, mapping: Mapping, evse_mapping: Mapping | None,
-             source: str) -> tuple[list[dict[str, Any]], str | None]:
-        """Entities of one record (a Location gives its station and its EVSEs), or quarantine."""
-        where = f"{self.operator.name}/{module}"
+    def _map(self, module: Module, record: Any, mapping: Mapping, locations: LocationMapper | None,
+             source: str) -> tuple[Mapped, str | None]:
+        """Entities of one record (a Location gives its station and its EVSEs); what cannot be mapped
+        is quarantined, for a Location at the grain of the bad part (see ``locations``)."""
         key = str(record.get("id") or record.get("uid") or "(no id)") if isinstance(record, dict) else "(not an object)"
         try:
             if not isinstance(record, dict):
                 raise MappingError(mapping.name, key, "record", "not a JSON object")
             updated = datetime_utc(record.get("last_updated"), {})
-            envelope = {"record": record, "cpo": self.operator.name, "source": source,
-                        "party_id": self.operator.party_id, "country_code": self.operator.country_code}
-            entities = [mapping.apply(envelope, self.secrets)]
-            if evse_mapping is not None:
-                evses = record.get("evses") or []
-                if not isinstance(evses, list):
-                    raise MappingError(mapping.name, key, "evses", "not a list")
-                entities += [evse_mapping.apply({"record": evse, "parent": record, "cpo": self.operator.name},
-                                                self.secrets) for evse in evses]
+            if locations is not None:
+                mapped = locations.map(record)
+            else:
+                envelope = {"record": record, "cpo": self.operator.name, "source": source,
+                            "party_id": self.operator.party_id, "country_code": self.operator.country_code}
+                mapped = Mapped([mapping.apply(envelope, self.secrets)])
         except MappingError as error:
-            self.quarantine.add(where, error.record if error.record != "(no id)" else key, error.field, error.reason,
-                                record)
-            self.status.modules[module].quarantine(error.field, error.reason)
-            return [], None
+            mapped = Mapped(rejected=[Part(error.record if error.record != "(no id)" else key, error.field,
+                                           error.reason, record)])
+            updated = None
         except TransformError as error:
-            self.quarantine.add(where, key, "last_updated", str(error), record)
-            self.status.modules[module].quarantine("last_updated", str(error))
-            return [], None
-        return entities, updated
+            mapped, updated = Mapped(rejected=[Part(key, "last_updated", str(error), record)]), None
+        for entity in mapped.entities:
+            mapped.notes += _degraded(entity)
+        self._account(module, key, mapped)
+        return mapped, updated
+
+    def _account(self, module: Module, key: str, mapped: Mapped) -> None:
+        """Quarantine the rejected parts; log and count what was kept with a note."""
+        where = f"{self.operator.name}/{module}"
+        if mapped.rejected:
+            self.quarantine.add_all([Rejection(where, p.record, p.field, p.reason, p.payload) for p in mapped.rejected])
+        outcome = self.status.modules[module]
+        for part in mapped.rejected:
+            outcome.quarantine(part.field, part.reason)
+        for note in mapped.notes:
+            outcome.note(note)
+            log.info("%s record %s: %s", where, key, note)
 
     def _queue(self, module: Module, entities: list[dict[str, Any]]) -> int:
         changes = self.state.changed(self.operator.name, entities)
