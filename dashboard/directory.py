@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from citiesincharge import ids
 
@@ -48,6 +49,8 @@ class Charger:
     uid: str
     station: str | None
     power_kw: float | None
+    # the ChargingTariff entities its connectors name (``connectors[].tariffIds``), in their order
+    tariffs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,23 @@ def _point(location: object) -> tuple[float | None, float | None]:
     return None, None
 
 
+def tariffs_of(evse: dict[str, Any]) -> tuple[str, ...]:
+    """The ChargingTariff ids an EVSE's connectors name: ``urn:ngsi-ld:ChargingTariff:<EVSE
+    dataProvider>:<tariff id>`` (docs/TARIFFS.md), each once, in the connectors' order."""
+    operator = value(evse, "dataProvider") or evse["id"].split(":")[3]
+    connectors = value(evse, "connectors")
+    found: list[str] = []
+    for connector in connectors if isinstance(connectors, list) else [connectors] if connectors else []:
+        names = connector.get("tariffIds") if isinstance(connector, dict) else None
+        for name in names if isinstance(names, list) else [names] if isinstance(names, str) else []:
+            if isinstance(name, str) and name:
+                try:
+                    found.append(ids.entity_id("ChargingTariff", str(operator), name))
+                except ValueError:  # not a part an entity id can hold: no tariff entity has it
+                    continue
+    return tuple(dict.fromkeys(found))
+
+
 def load(reader: Reader, council_key: str) -> Directory:
     stations_raw, organizations, sites, revenue, evses, spots = reader.in_parallel(
         lambda: reader.entities("EVChargingStation", attrs=["name", "address", "location", "dataProvider",
@@ -124,7 +144,7 @@ def load(reader: Reader, council_key: str) -> Directory:
         # which currencies each operator bills in: the suffix of its revenue KPIs' ids (docs/KPIS.md)
         lambda: reader.entities("KeyPerformanceIndicator", attrs=["organization"],
                                 q='process=="revenueExclVat";kpiScope=="operator";calculationFrequency=="monthly"'),
-        lambda: reader.entities("EVSE", attrs=["refEVChargingStation", "maxPower"]),
+        lambda: reader.entities("EVSE", attrs=["refEVChargingStation", "maxPower", "connectors", "dataProvider"]),
         lambda: reader.entities("ParkingSpot", attrs=["name", "refParkingSite", "refEVSE"]))
     directory = Directory()
     directory.sites = {s["id"]: str(value(s, "name") or s["id"].rsplit(":", 1)[-1]) for s in sites}
@@ -132,7 +152,8 @@ def load(reader: Reader, council_key: str) -> Directory:
         power, station = value(entity, "maxPower"), value(entity, "refEVChargingStation")
         directory.chargers[entity["id"]] = Charger(entity["id"], entity["id"].rsplit(":", 1)[-1],
                                                    str(station) if station else None,
-                                                   float(power) if isinstance(power, int | float) else None)
+                                                   float(power) if isinstance(power, int | float) else None,
+                                                   tariffs_of(entity))
     for entity in spots:
         site, evse = value(entity, "refParkingSite"), value(entity, "refEVSE")
         directory.bays[entity["id"]] = Bay(entity["id"], str(value(entity, "name") or entity["id"].rsplit(":", 1)[-1]),

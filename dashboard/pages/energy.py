@@ -1,19 +1,22 @@
 """Energy & revenue: kWh, revenue per currency excl./incl. VAT, the average price per kWh per
-operator and station, and the operators' tariffs side by side — "what does each operator charge
-per kWh, and what did it earn last month". Figures from the energy worker's KPIs (by the CDRs'
-end), tariffs from the ChargingTariff entities."""
+operator and station, and what the operators charge — "what does each operator charge, and what
+did it earn last month". Figures from the energy worker's KPIs (by the CDRs' end); prices from the
+ChargingTariff entities: the reference sessions' prices (docs/TARIFFS.md) per operator (cheapest to
+dearest), per tariff and per station (the tariffs its connectors name)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from .. import kpi
+from .. import tariffs as tariffs_model
 from ..page import Chart, Page, PageSpec, Tile
-from ..reader import Figure, value
-from ..tables import Column, Table, integer, number
+from ..reader import Figure
+from ..tables import Column, Table, integer, number, text
 from . import Ctx
 
 SPEC = PageSpec("energy", "/energy", "Energy & revenue", "month", ("days", "month", "year"))
@@ -106,8 +109,8 @@ def build(ctx: Ctx) -> Page:
     (station_figs, _), (operator_figs, _), tariffs = reader.in_parallel(
         lambda: kpi.read(reader, kpi.kpi_ids(PROCESSES, stations, frequency, currencies), spans),
         lambda: kpi.read(reader, kpi.kpi_ids(PROCESSES, operators, frequency, currencies), spans),
-        lambda: reader.entities("ChargingTariff", attrs=["currency", "pricePerKWh", "parkingPricePerHour", "flatFee",
-                                                         "vatRate", "dataProvider"]))
+        lambda: reader.entities("ChargingTariff", attrs=tariffs_model.ATTRS,
+                                q=f'dataProvider=="{filters.operator}"' if filters.operator else None))
     page = Page(SPEC.slug, SPEC.title, filters)
     council = directory.council.id if directory.council else None
     operator_keys = {o.id: o.key for o in directory.operators.values()}
@@ -145,32 +148,112 @@ def build(ctx: Ctx) -> Page:
     page.sections.append(Table(
         "stations", f"Per station, most revenue first, {window.label}",
         _columns([Column("station", "Station"), Column("area", "Area"), Column("operator", "Operator")]), station_rows))
-    tariff_rows = []
-    for tariff in tariffs:
-        operator = str(value(tariff, "dataProvider") or "")
-        if filters.operator and operator != filters.operator:
-            continue
-        price, vat = value(tariff, "pricePerKWh"), value(tariff, "vatRate")
-        tariff_rows.append({"operator": directory.operator_name(operator), "tariff": tariff["id"].rsplit(":", 1)[-1],
-                            "currency": value(tariff, "currency"), "kwh": price,
-                            "kwh_incl": price * (1 + vat / 100) if isinstance(price, int | float)
-                            and isinstance(vat, int | float) else None,
-                            "parking": value(tariff, "parkingPricePerHour"), "flat": value(tariff, "flatFee"),
-                            "vat": vat})
-    tariff_rows.sort(key=lambda r: (r["operator"], r["tariff"]))
-    page.sections.append(Table(
-        "tariffs", "Tariffs side by side", [
-            Column("operator", "Operator"), Column("tariff", "Tariff"), Column("currency", "Currency"),
-            Column("kwh", "Per kWh excl. VAT", number(4), numeric=True),
-            Column("kwh_incl", "Per kWh incl. VAT", number(4), numeric=True),
-            Column("parking", "Parking per hour", number(2), numeric=True),
-            Column("flat", "Flat fee", number(2), numeric=True), Column("vat", "VAT (%)", number(1), numeric=True)],
-        tariff_rows, caption="As the operators publish them over OCPI (first energy, parking-time and flat price "
-                             "components). Tariffs are per operator: the area filter does not apply.",
-        empty="No tariff published by the operators of this selection yet."))
+    page.sections += tariff_tables(ctx, [tariffs_model.tariff(t) for t in tariffs])
     total = [r for r in operator_rows if "network" not in r["operator"]]
     page.tiles = [Tile("kWh delivered", f"{sum(r['kwh'] or 0 for r in total):,.0f}", window.label),
                   Tile("Sessions", f"{sum(r['sessions'] or 0 for r in total):,.0f}", window.label),
                   *(Tile(f"Revenue excl. VAT ({c})", f"{sum(r['excl'] or 0 for r in total if r['currency'] == c):,.2f}",
                          window.label) for c in sorted({r["currency"] for r in total if r["currency"] != "—"}))]
     return page
+
+
+def _session_columns(prefix: str = "") -> list[Column]:
+    return [Column(prefix + s.name, s.label, numeric=True) for s in tariffs_model.REFERENCE_SESSIONS]
+
+
+def _session_notes() -> list[str]:
+    return ["Reference sessions (each priced on a Tuesday, docs/TARIFFS.md): " + "; ".join(
+        f"{s.label}: {s.description}" for s in tariffs_model.REFERENCE_SESSIONS) + "."]
+
+
+def _prices(item: tariffs_model.Tariff) -> dict[str, str]:
+    return {s.name: tariffs_model.price_cell(item.prices.get(s.name)) for s in tariffs_model.REFERENCE_SESSIONS}
+
+
+def _words(code: object) -> str | None:
+    """An OCPI code as words: AD_HOC_PAYMENT -> ad hoc payment."""
+    return code.lower().replace("_", " ") if isinstance(code, str) and code else None
+
+
+def _in_force(item: tariffs_model.Tariff, ctx: Ctx) -> str:
+    """``now`` (``now, until …`` when it ends), ``ended …`` or ``from …``: local times."""
+    def show(moment: datetime) -> str:
+        return moment.astimezone(ctx.zone).strftime("%Y-%m-%d %H:%M")
+
+    if item.valid_to is not None and item.valid_to <= ctx.now:
+        return f"ended {show(item.valid_to)}"
+    if item.valid_from is not None and item.valid_from > ctx.now:
+        return f"from {show(item.valid_from)}" + (f" until {show(item.valid_to)}" if item.valid_to else "")
+    return "now" + (f", until {show(item.valid_to)}" if item.valid_to else "")
+
+
+def tariff_tables(ctx: Ctx, tariffs: list[tariffs_model.Tariff]) -> list[Table]:
+    """What each operator charges for the reference sessions (cheapest to dearest over its tariffs in
+    force now), every tariff side by side, and the tariffs each station's connectors name."""
+    directory, filters = ctx.directory, ctx.filters
+    mine = sorted((t for t in tariffs if not filters.operator or t.operator == filters.operator),
+                  key=lambda t: (directory.operator_name(t.operator), t.key))
+    in_force = [t for t in mine if t.valid_at(ctx.now)]
+    range_rows = []
+    for (operator, currency), sessions in sorted(tariffs_model.operator_ranges(in_force).items(),
+                                                 key=lambda kv: (directory.operator_name(kv[0][0]), kv[0][1])):
+        range_rows.append({"operator": directory.operator_name(operator), "currency": currency,
+                           "tariffs": sum(1 for t in in_force if t.operator == operator and t.currency == currency),
+                           **{s.name: tariffs_model.range_cell(sessions.get(s.name, []))
+                              for s in tariffs_model.REFERENCE_SESSIONS}})
+    ranges = Table(
+        "tariff-ranges", f"What each operator charges for a reference session (cheapest {tariffs_model.DASH} dearest)",
+        [Column("operator", "Operator"), Column("currency", "Currency"),
+         Column("tariffs", "Tariffs in force", integer, numeric=True), *_session_columns()], range_rows,
+        caption="The price of the same session under each of the operator's tariffs in force now, from the cheapest "
+                "to the dearest, "
+                "incl. VAT; \"excl. VAT\" where a tariff gives no VAT for a component it bills (every OCPI 2.1.1 "
+                "tariff): then the range is over the prices excl. VAT. Tariffs are per operator: the area filter "
+                "does not apply.",
+        empty="No tariff in force published by the operators of this selection yet.", notes=_session_notes())
+    attrs = ("pricePerKWh", "pricePerHour", "parkingPricePerHour", "flatFee", "vatRate")
+    tariff_rows = [{"operator": directory.operator_name(t.operator), "tariff": t.key,
+                    "type": _words(t.attributes.get("tariffType")), "currency": t.currency,
+                    **{name: t.attributes.get(name) for name in attrs},
+                    "min": tariffs_model.limit_cell(t.attributes.get("minPrice")),
+                    "max": tariffs_model.limit_cell(t.attributes.get("maxPrice")),
+                    "in_force": _in_force(t, ctx), **_prices(t)} for t in mine]
+    side_by_side = Table(
+        "tariffs", "Tariffs side by side", [
+            Column("operator", "Operator"), Column("tariff", "Tariff"), Column("currency", "Currency"),
+            *_session_columns(), Column("in_force", f"In force ({ctx.tz})"), Column("type", "Type"),
+            Column("pricePerKWh", "Per kWh excl. VAT", number(4), numeric=True),
+            Column("pricePerHour", "Per hour charging excl. VAT", number(2), numeric=True),
+            Column("parkingPricePerHour", "Parking per hour excl. VAT", number(2), numeric=True),
+            Column("flatFee", "Flat fee excl. VAT", number(2), numeric=True),
+            Column("vatRate", "VAT (%)", number(1), numeric=True),
+            Column("min", "Min price", numeric=True), Column("max", "Max price", numeric=True)],
+        tariff_rows,
+        caption="Each tariff the operators publish over OCPI: the reference sessions (as above) incl. VAT, else marked "
+                "\"excl. VAT\", then its parts. A price per kWh, per hour, for parking or a flat fee only where the "
+                "tariff has exactly one (no free first kWh, night rate or price by power): else — and the sessions "
+                "compare it. VAT (%) only where every component billed has the same rate. Min/max price per session, "
+                "incl. VAT where given.",
+        empty="No tariff published by the operators of this selection yet.")
+    by_id = {t.id: t for t in tariffs}
+    station_rows = []
+    for station in sorted(filters.stations(directory), key=lambda s: (s.name, s.id)):
+        chargers = [c for c in directory.chargers.values() if c.station == station.id]
+        for tariff_id in sorted({t for c in chargers for t in c.tariffs}, key=tariffs_model.key_of):
+            found = by_id.get(tariff_id)
+            station_rows.append({
+                "station": station.name, "area": station.area, "operator": directory.operator_name(station.operator),
+                "tariff": tariffs_model.key_of(tariff_id),
+                "chargers": f"{sum(1 for c in chargers if tariff_id in c.tariffs)} of {len(chargers)}",
+                "published": None if found else "not published",
+                **(_prices(found) if found else {})})
+    per_station = Table(
+        "station-tariffs", "Tariffs per station", [
+            Column("station", "Station"), Column("area", "Area"), Column("operator", "Operator"),
+            Column("tariff", "Tariff"), Column("chargers", "Chargers naming it"),
+            Column("published", "Note", text), *_session_columns()],
+        station_rows,
+        caption="The tariffs each station's connectors name (OCPI tariff_ids), with the reference sessions' prices "
+                "under each (as above), incl. VAT, else marked \"excl. VAT\". \"not published\": the operator has not "
+                "sent that tariff.", empty="No station of this selection names a tariff.")
+    return [ranges, side_by_side, per_station]

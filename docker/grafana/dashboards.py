@@ -421,6 +421,9 @@ def demand() -> dict[str, Any]:
 
 
 # -- Energy & revenue -----------------------------------------------------------------------------
+TARIFF_ATTRS = ("currency,referencePrices,pricePerKWh,pricePerHour,parkingPricePerHour,flatFee,vatRate,tariffType,"
+                "validFrom,validTo,dataProvider")
+REFERENCE_SESSIONS = ("ac7-evening", "dc50-morning", "ac11-2h", "ac7-overnight")  # docs/TARIFFS.md
 def energy() -> dict[str, Any]:
     monthly = target(
         "A", TEMPORAL, "/ngsi-ld/v1/temporal/entities",
@@ -443,20 +446,49 @@ def energy() -> dict[str, Any]:
         [("month", "timestamp"), ("operator", "string"), ("kwh", "number"), ("sessions", "number"),
          ("revenueExclVat", "number"), ("revenueInclVat", "number"), ("avgPricePerKWh", "number"),
          ("currency", "string")])
+    tariff_params = [("type", "ChargingTariff"), ("options", "keyValues"), ("attrs", TARIFF_ATTRS), LIMIT]
     tariffs = target(
-        "A", ENTITIES, "/ngsi-ld/v1/entities",
-        [("type", "ChargingTariff"), ("options", "keyValues"),
-         ("attrs", "currency,pricePerKWh,parkingPricePerHour,flatFee,vatRate,dataProvider"), LIMIT],
+        "A", ENTITIES, "/ngsi-ld/v1/entities", tariff_params,
         f"""{OP}
         $rows := $$[$op = '*' or dataProvider = $op].{{
-          'operator': dataProvider, 'tariff': $split(id, ':')[-1], 'currency': currency, 'pricePerKWh': pricePerKWh,
-          'pricePerKWhInclVat': $round(pricePerKWh * (1 + vatRate / 100), 4),
-          'parkingPricePerHour': parkingPricePerHour,
-          'flatFee': flatFee, 'vatRate': vatRate}};
+          'operator': dataProvider, 'tariff': $split(id, ':')[-1], 'tariffType': tariffType, 'currency': currency,
+          'pricePerKWh': pricePerKWh, 'pricePerKWhInclVat': $round(pricePerKWh * (1 + vatRate / 100), 4),
+          'pricePerHour': pricePerHour, 'parkingPricePerHour': parkingPricePerHour, 'flatFee': flatFee,
+          'vatRate': vatRate, 'validFrom': validFrom, 'validTo': validTo}};
         $rows^(operator, tariff)""",
-        [("operator", "string"), ("tariff", "string"), ("currency", "string"), ("pricePerKWh", "number"),
-         ("pricePerKWhInclVat", "number"), ("parkingPricePerHour", "number"), ("flatFee", "number"),
-         ("vatRate", "number")])
+        [("operator", "string"), ("tariff", "string"), ("tariffType", "string"), ("currency", "string"),
+         ("pricePerKWh", "number"), ("pricePerKWhInclVat", "number"), ("pricePerHour", "number"),
+         ("parkingPricePerHour", "number"), ("flatFee", "number"), ("vatRate", "number"), ("validFrom", "timestamp"),
+         ("validTo", "timestamp")])
+    # the reference sessions (docs/TARIFFS.md) in their order; a tariff is in force at the range's end
+    sessions = "{" + ", ".join(f"'{name}': {n}" for n, name in enumerate(REFERENCE_SESSIONS, start=1)) + "}"
+    in_force = ("$at := $toMillis('${__to:date:iso}'); "
+                "$force := function($t){ ($not($exists($t.validFrom)) or $toMillis($t.validFrom) <= $at) and "
+                "($not($exists($t.validTo)) or $toMillis($t.validTo) > $at) };")
+    per_tariff = target(
+        "A", ENTITIES, "/ngsi-ld/v1/entities", tariff_params,
+        f"""{OP} {in_force} $order := {sessions};
+        $rows := $$[$op = '*' or dataProvider = $op].( $t := $; $f := $force($t); referencePrices.{{
+          'operator': $t.dataProvider, 'tariff': $split($t.id, ':')[-1], 'session': session,
+          'order': $lookup($order, session), 'inForce': $f ? 'yes' : 'no', 'start': startDateTime,
+          'priceExclVat': priceExclVat, 'priceInclVat': priceInclVat, 'currency': currency}});
+        $rows^(operator, tariff, order)""",
+        [("operator", "string"), ("tariff", "string"), ("session", "string"), ("inForce", "string"),
+         ("start", "string"), ("priceExclVat", "number"), ("priceInclVat", "number"), ("currency", "string")])
+    ranges = target(
+        "A", ENTITIES, "/ngsi-ld/v1/entities", tariff_params,
+        f"""{OP} {in_force} $order := {sessions};
+        $p := $$[($op = '*' or dataProvider = $op) and $force($)].( $t := $; referencePrices.{{
+          'key': $t.dataProvider & ' ' & currency & ' ' & session, 'operator': $t.dataProvider, 'currency': currency,
+          'session': session, 'excl': priceExclVat, 'incl': priceInclVat}});
+        $rows := $keys($p{{key: true}}).( $k := $; $g := $p[key = $k]; $all := $count($g[$exists(incl)]) = $count($g);
+          {{'operator': $g[0].operator, 'currency': $g[0].currency, 'session': $g[0].session,
+           'order': $lookup($order, $g[0].session), 'tariffs': $count($g),
+           'cheapest': $all ? $min($g.incl) : $min($g.excl), 'dearest': $all ? $max($g.incl) : $max($g.excl),
+           'prices': $all ? 'incl. VAT' : 'excl. VAT'}});
+        $rows^(operator, currency, order)""",
+        [("operator", "string"), ("currency", "string"), ("session", "string"), ("tariffs", "number"),
+         ("cheapest", "number"), ("dearest", "number"), ("prices", "string")])
     headings = {"month": "Month from", "operator": "Operator", "kwh": "kWh", "sessions": "Sessions",
                 "revenueExclVat": "Revenue excl. VAT", "revenueInclVat": "Revenue incl. VAT",
                 "avgPricePerKWh": "Average price per kWh", "currency": "Currency"}
@@ -476,13 +508,33 @@ def energy() -> dict[str, Any]:
                                                                       "valueField": "revenueExclVat"}}],
               options={"xField": "month\\operator", "orientation": "auto", "showValue": "auto", "stacking": "none",
                        "legend": {"showLegend": True, "displayMode": "list", "placement": "bottom"}}),
-        panel("table", "Tariffs side by side", (0, 16, 24, 7), [tariffs],
-              {"operator": "Operator", "tariff": "Tariff", "currency": "Currency", "pricePerKWh": "Per kWh excl. VAT",
-               "pricePerKWhInclVat": "Per kWh incl. VAT", "parkingPricePerHour": "Parking per hour",
-               "flatFee": "Flat fee", "vatRate": "VAT (%)"}),
+        panel("table", "What each operator charges for a reference session", (0, 16, 24, 8), [ranges],
+              {"operator": "Operator", "currency": "Currency", "session": "Reference session",
+               "tariffs": "Tariffs in force", "cheapest": "Cheapest", "dearest": "Dearest", "prices": "Prices"},
+              description="The price of the same session (docs/TARIFFS.md: ac7-evening 7 kWh AC from 18:00, "
+                          "dc50-morning 30 kWh DC from 10:00, ac11-2h 11 kWh AC plugged in 2 h, ac7-overnight 21 kWh "
+                          "AC 22:00-07:00) under each of the operator's tariffs in force at the end of the time "
+                          "range, cheapest and dearest: incl. VAT when every tariff gives it, else excl. VAT (OCPI "
+                          "2.1.1 tariffs give none)."),
+        panel("table", "Reference session prices per tariff", (0, 24, 24, 8), [per_tariff],
+              {"operator": "Operator", "tariff": "Tariff", "session": "Reference session", "inForce": "In force",
+               "start": "Priced from (local)", "priceExclVat": "Price excl. VAT", "priceInclVat": "Price incl. VAT",
+               "currency": "Currency"},
+              description="referencePrices of each ChargingTariff; no price incl. VAT where a component the session "
+                          "is billed by has no VAT."),
+        panel("table", "Tariffs side by side", (0, 32, 24, 7), [tariffs],
+              {"operator": "Operator", "tariff": "Tariff", "tariffType": "Type", "currency": "Currency",
+               "pricePerKWh": "Per kWh excl. VAT", "pricePerKWhInclVat": "Per kWh incl. VAT",
+               "pricePerHour": "Per hour charging excl. VAT", "parkingPricePerHour": "Parking per hour excl. VAT",
+               "flatFee": "Flat fee excl. VAT", "vatRate": "VAT (%)", "validFrom": "Valid from",
+               "validTo": "Valid to"},
+              description="Summary prices only where the tariff has exactly one (no night rate, free first kWh or "
+                          "price by power); VAT (%) only where every component has the same rate: compare the "
+                          "reference sessions above."),
     ]
     return dashboard("cic-energy-revenue", "CitiesInCharge · Energy & revenue",
-                     "kWh, sessions and revenue per operator and month; tariffs side by side.", panels,
+                     "kWh, sessions and revenue per operator and month; what each operator charges for the "
+                     "reference sessions; tariffs side by side.", panels,
                      time=("now-6M/M", "now/M"), variables=[operator_variable()])
 
 

@@ -51,6 +51,82 @@ STATIONS: dict[str, tuple[str, str, str, str, float, float, list[tuple[str, str,
 }
 
 
+# what each EVSE's connector names (OCPI tariff_ids, upper case): CPOB-2027 is not published
+CONNECTOR_TARIFFS = {"A1-1": ["CPOA-AC"], "A1-2": ["CPOA-AC"], "A2-1": ["CPOA-DC"], "A2-2": ["CPOA-DC"],
+                     "A3-1": ["CPOA-AC"], "B1-1": ["CPOB-AC"], "B1-2": ["CPOB-AC", "CPOB-NIGHT"],
+                     "B2-1": ["CPOB-NIGHT", "CPOB-2027"]}
+SESSIONS = ("ac7-evening", "dc50-morning", "ac11-2h", "ac7-overnight")  # at 18:00, 10:00, 12:00, 22:00
+HOURS = {"ac7-evening": 18, "dc50-morning": 10, "ac11-2h": 12, "ac7-overnight": 22}
+# operator, tariff id -> (attributes besides the reference prices, last_updated, reference Tuesday,
+# prices excl. VAT of the four sessions, prices incl. VAT (None: a billed component has no VAT)).
+# cpoA publishes OCPI 2.2.1 with 20 % VAT; cpoB OCPI 2.1.1 (no VAT at all). The prices, by hand:
+#   CPOA-AC 0.45/kWh + 1.50/h parked: 7 x 0.45 = 3.15; 30 x 0.45 = 13.50; 11 x 0.45 + 1 h = 6.45;
+#           21 x 0.45 + 6 h x 1.50 = 18.45; x 1.2 incl. VAT
+#   CPOA-DC 0.69/kWh (20 % VAT) + 6.00/h parked (no VAT given), min price 5.00 / 6.00:
+#           7 x 0.69 = 4.83 -> 5.00 (incl. 5.796 -> 6.00); 30 x 0.69 = 20.70 (24.84);
+#           7.59 + 6.00 = 13.59 and 14.49 + 36.00 = 50.49 (parking without VAT: no price incl. VAT)
+#   CPOA-AC-2025 ended on 1 January 2026: 0.40/kWh + 0.60/h charging + 1.00/h parked: 2.80 + 0.60 = 3.40;
+#           12.00 + 0.36 (36 min) = 12.36; 4.40 + 0.60 + 1.00 = 6.00; 8.40 + 1.80 + 6.00 = 16.20
+#   CPOB-AC 0.39/kWh + 0.50 per session: 3.23, 12.20, 4.79, 8.69
+#   CPOB-NIGHT 0.25/kWh 22:00-07:00, else 0.45/kWh: 3.15, 13.50, 4.95, 21 x 0.25 = 5.25
+def _c(kind: str, price: float, vat: float | None = None) -> dict[str, Any]:
+    """A price component as tariffElements hold it (no VAT given: no ``vat``)."""
+    return {"type": kind, "price": price, **({} if vat is None else {"vat": vat}),
+            "stepSize": {"ENERGY": 1, "FLAT": 0}.get(kind, 60)}
+
+
+TARIFFS: dict[tuple[str, str], tuple[dict[str, Any], str, str, tuple[float, ...], tuple[float | None, ...]]] = {
+    ("cpoA", "CPOA-AC"): (
+        {"tariffType": "REGULAR", "pricePerKWh": 0.45, "parkingPricePerHour": 1.5, "vatRate": 20.0,
+         "tariffElements": [{"priceComponents": [_c("ENERGY", 0.45, 20.0),
+                                                 _c("PARKING_TIME", 1.5, 20.0)]}]},
+        "2026-02-06T09:00:00.000Z", "2026-02-10", (3.15, 13.50, 6.45, 18.45), (3.78, 16.20, 7.74, 22.14)),
+    ("cpoA", "CPOA-DC"): (
+        {"tariffType": "AD_HOC_PAYMENT", "pricePerKWh": 0.69, "parkingPricePerHour": 6.0,
+         "minPrice": {"exclVat": 5.0, "inclVat": 6.0},
+         "tariffElements": [{"priceComponents": [_c("ENERGY", 0.69, 20.0),
+                                                 _c("PARKING_TIME", 6.0)]}]},
+        "2026-02-06T09:00:00.000Z", "2026-02-10", (5.00, 20.70, 13.59, 50.49), (6.00, 24.84, None, None)),
+    ("cpoA", "CPOA-AC-2025"): (
+        {"tariffType": "REGULAR", "pricePerKWh": 0.40, "pricePerHour": 0.6, "parkingPricePerHour": 1.0, "vatRate": 20.0,
+         "validFrom": "2025-01-01T00:00:00.000Z", "validTo": "2026-01-01T00:00:00.000Z",
+         "tariffElements": [{"priceComponents": [_c("ENERGY", 0.40, 20.0), _c("TIME", 0.6, 20.0),
+                                                 _c("PARKING_TIME", 1.0, 20.0)]}]},
+        "2024-12-15T09:00:00.000Z", "2025-01-07", (3.40, 12.36, 6.00, 16.20), (4.08, 14.832, 7.20, 19.44)),
+    ("cpoB", "CPOB-AC"): (
+        {"pricePerKWh": 0.39, "flatFee": 0.5,
+         "tariffElements": [{"priceComponents": [_c("ENERGY", 0.39),
+                                                 _c("FLAT", 0.5)]}]},
+        "2026-01-20T09:00:00.000Z", "2026-01-20", (3.23, 12.20, 4.79, 8.69), (None, None, None, None)),
+    ("cpoB", "CPOB-NIGHT"): (
+        {"tariffElements": [{"priceComponents": [_c("ENERGY", 0.25)],
+                             "restrictions": {"startTime": "22:00", "endTime": "07:00"}},
+                            {"priceComponents": [_c("ENERGY", 0.45)]}]},
+        "2026-01-20T09:00:00.000Z", "2026-01-20", (3.15, 13.50, 4.95, 5.25), (None, None, None, None)),
+}
+
+
+def tariffs() -> list[dict[str, Any]]:
+    """ChargingTariff entities as ocpi-tariff.yaml writes them (summary prices and vatRate only where
+    unambiguous; no priceInclVat where a billed component has no VAT)."""
+    out = []
+    for (operator, key), (attributes, updated, tuesday, excl, incl) in TARIFFS.items():
+        prices = []
+        for session, price_excl, price_incl in zip(SESSIONS, excl, incl, strict=True):
+            entry: dict[str, Any] = {"session": session, "startDateTime": f"{tuesday}T{HOURS[session]:02d}:00:00",
+                                     "priceExclVat": price_excl, "currency": "GBP"}
+            if price_incl is not None:
+                entry["priceInclVat"] = price_incl
+            prices.append(entry)
+        entity = {"id": ids.entity_id("ChargingTariff", operator, key), "type": "ChargingTariff",
+                  "currency": _p("GBP"), "referencePrices": _p(prices, observedAt=updated),
+                  "dataProvider": _p(operator)}
+        for name, found in attributes.items():
+            entity[name] = _p(found, observedAt=updated) if name in ("tariffElements", "pricePerKWh") else _p(found)
+        out.append(entity)
+    return out
+
+
 def station_id(key: str) -> str:
     return ids.charging_station(STATIONS[key][0], key)
 
@@ -80,6 +156,10 @@ def places() -> list[dict[str, Any]]:
             out.append({"id": evse_id(key, uid), "type": "EVSE",
                         "status": _p(status, observedAt=_iso(NOW - timedelta(hours=hours))),
                         "evseId": _p(f"GB*{operator}*E{uid}"), "evseUid": _p(uid), "maxPower": _p(kw, unitCode="KWT"),
+                        "connectors": _p([{"id": "1", "standard": "IEC_62196_T2_COMBO" if kw >= 50 else "IEC_62196_T2",
+                                           "format": "CABLE" if kw >= 50 else "SOCKET",
+                                           "powerType": "DC" if kw >= 50 else "AC_3_PHASE",
+                                           "maxElectricPower": int(kw * 1000), "tariffIds": CONNECTOR_TARIFFS[uid]}]),
                         "location": point, "refEVChargingStation": _rel(station_id(key)), "dataProvider": _p(operator)})
     site = ids.parking_site("P1")
     out.append({"id": site, "type": "OnStreetParking", "name": _p("Market Sq EV bays"),
@@ -91,10 +171,7 @@ def places() -> list[dict[str, Any]]:
                     "status": _p(status, observedAt=_iso(NOW - timedelta(minutes=40))), "refParkingSite": _rel(site),
                     "category": _p(["onStreet"]), "refEVSE": _rel(evse),
                     "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [-1.510, 52.408]}}})
-    out += [{"id": ids.entity_id("ChargingTariff", op, f"{op}-AC"), "type": "ChargingTariff", "currency": _p("GBP"),
-             "pricePerKWh": _p(price, observedAt=_iso(NOW - timedelta(days=40))), "parkingPricePerHour": _p(parking),
-             "flatFee": _p(None) if flat is None else _p(flat), "vatRate": _p(20.0), "dataProvider": _p(op)}
-            for op, price, parking, flat in (("cpoA", 0.45, 1.5, None), ("cpoB", 0.39, 0.0, 0.5))]
+    out += tariffs()
     for entity in out:  # a Property may not be null
         for name in [n for n, a in entity.items() if isinstance(a, dict) and a.get("value", 0) is None]:
             del entity[name]
@@ -175,7 +252,7 @@ def kpis() -> list[list[dict[str, Any]]]:
         for group in ((station_id(key), "station", operator), (ids.organization(operator), "operator", operator),
                       (COUNCIL, "council", None)):
             for index, figure in enumerate(figures):
-                totals[group][index] += figure  # type: ignore[index]
+                totals[group][index] += figure
     for (subject, scope, operator), (kwh, sessions, excl, incl) in totals.items():
         march += [_kpi("energyDelivered", subject, scope, "monthly", MAR, kwh, operator=operator, unit="KWH"),
                   _kpi("sessions", subject, scope, "monthly", MAR, sessions, operator=operator),

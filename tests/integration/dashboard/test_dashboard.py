@@ -175,9 +175,71 @@ def test_the_operator_filter_changes_the_figures(browser: Browser) -> None:
     browser.open("/energy?area=CV1")  # only A1 (cpoA) and B1 (cpoB) billed in CV1
     assert browser.row("operators", "Alpha Charge Ltd")[2:5] == ["250.0", "20", "112.50"]
     assert browser.row("operators", "Beta Power plc")[2:5] == ["300.0", "25", "117.00"]
-    assert [r[:2] for r in browser.table("tariffs")[1:]] == [["Alpha Charge Ltd", "cpoA-AC"],
-                                                           ["Beta Power plc", "cpoB-AC"]]
-    assert browser.row("tariffs", "Alpha Charge Ltd")[3:5] == ["0.4500", "0.5400"]  # 0.45 + 20 % VAT
+    assert [r[:2] for r in browser.table("tariffs")[1:]] == [  # tariffs are per operator: not by area
+        ["Alpha Charge Ltd", "CPOA-AC"], ["Alpha Charge Ltd", "CPOA-AC-2025"], ["Alpha Charge Ltd", "CPOA-DC"],
+        ["Beta Power plc", "CPOB-AC"], ["Beta Power plc", "CPOB-NIGHT"]]
+    # stations are: A1 (Alpha Market Sq), A3 (Alpha Park) and B1 (Beta Leisure Centre) are in CV1
+    assert [r[:4] for r in browser.table("station-tariffs")[1:]] == [
+        ["Alpha Market Sq", "CV1", "Alpha Charge Ltd", "CPOA-AC"], ["Alpha Park", "CV1", "Alpha Charge Ltd", "CPOA-AC"],
+        ["Beta Leisure Centre", "CV1", "Beta Power plc", "CPOB-AC"],
+        ["Beta Leisure Centre", "CV1", "Beta Power plc", "CPOB-NIGHT"]]
+    assert browser.errors == []
+
+
+SESSION_HEADINGS = ["7 kWh AC from 18:00", "30 kWh DC from 10:00", "11 kWh AC, 2 h plugged in", "21 kWh AC overnight"]
+
+
+def test_what_each_operator_charges_for_the_reference_sessions(browser: Browser) -> None:
+    """The prices of scenario.TARIFFS, read by hand: cpoA's tariffs in force are CPOA-AC and CPOA-DC
+    (CPOA-AC-2025 ended on 1 January), cpoB gives no VAT at all (OCPI 2.1.1)."""
+    browser.open("/energy")
+    assert browser.table("tariff-ranges") == [
+        ["Operator", "Currency", "Tariffs in force", *SESSION_HEADINGS],
+        # incl. VAT: AC 3.78, DC 6.00 (its minimum price); 16.20 and 24.84; CPOA-DC bills parking without
+        # VAT, so the two parked sessions compare prices excl. VAT: 6.45 and 13.59, 18.45 and 50.49
+        ["Alpha Charge Ltd", "GBP", "2", "3.78 \N{EN DASH} 6.00", "16.20 \N{EN DASH} 24.84",
+         "6.45 \N{EN DASH} 13.59 excl. VAT", "18.45 \N{EN DASH} 50.49 excl. VAT"],
+        # CPOB-NIGHT 3.15, 13.50, 4.95, 5.25; CPOB-AC 3.23, 12.20, 4.79, 8.69
+        ["Beta Power plc", "GBP", "2", "3.15 \N{EN DASH} 3.23 excl. VAT", "12.20 \N{EN DASH} 13.50 excl. VAT",
+         "4.79 \N{EN DASH} 4.95 excl. VAT", "5.25 \N{EN DASH} 8.69 excl. VAT"]]
+    assert browser.table("tariffs") == [
+        ["Operator", "Tariff", "Currency", *SESSION_HEADINGS, "In force (Europe/London)", "Type", "Per kWh excl. VAT",
+         "Per hour charging excl. VAT", "Parking per hour excl. VAT", "Flat fee excl. VAT", "VAT (%)", "Min price",
+         "Max price"],
+        ["Alpha Charge Ltd", "CPOA-AC", "GBP", "3.78", "16.20", "7.74", "22.14", "now", "regular", "0.4500", "—",
+         "1.50", "—", "20.0", "—", "—"],
+        ["Alpha Charge Ltd", "CPOA-AC-2025", "GBP", "4.08", "14.83", "7.20", "19.44", "ended 2026-01-01 00:00",
+         "regular", "0.4000", "0.60", "1.00", "—", "20.0", "—", "—"],
+        # no vatRate (energy 20 %, parking none); minimum price 5.00 excl. / 6.00 incl. VAT
+        ["Alpha Charge Ltd", "CPOA-DC", "GBP", "6.00", "24.84", "13.59 excl. VAT", "50.49 excl. VAT", "now",
+         "ad hoc payment", "0.6900", "—", "6.00", "—", "—", "6.00", "—"],
+        ["Beta Power plc", "CPOB-AC", "GBP", "3.23 excl. VAT", "12.20 excl. VAT", "4.79 excl. VAT", "8.69 excl. VAT",
+         "now", "—", "0.3900", "—", "—", "0.50", "—", "—", "—"],
+        # a night rate: no single price per kWh
+        ["Beta Power plc", "CPOB-NIGHT", "GBP", "3.15 excl. VAT", "13.50 excl. VAT", "4.95 excl. VAT",
+         "5.25 excl. VAT", "now", "—", "—", "—", "—", "—", "—", "—", "—"]]
+    # per station: the tariffs its connectors name (B1-2 names two, B2-1 one that cpoB never sent)
+    assert browser.table("station-tariffs") == [
+        ["Station", "Area", "Operator", "Tariff", "Chargers naming it", "Note", *SESSION_HEADINGS],
+        ["Alpha Market Sq", "CV1", "Alpha Charge Ltd", "CPOA-AC", "2 of 2", "—", "3.78", "16.20", "7.74", "22.14"],
+        ["Alpha Park", "CV1", "Alpha Charge Ltd", "CPOA-AC", "1 of 1", "—", "3.78", "16.20", "7.74", "22.14"],
+        ["Alpha Rail Station", "CV2", "Alpha Charge Ltd", "CPOA-DC", "2 of 2", "—", "6.00", "24.84",
+         "13.59 excl. VAT", "50.49 excl. VAT"],
+        ["Beta Hospital", "CV3", "Beta Power plc", "CPOB-2027", "1 of 1", "not published", "—", "—", "—", "—"],
+        ["Beta Hospital", "CV3", "Beta Power plc", "CPOB-NIGHT", "1 of 1", "—", "3.15 excl. VAT", "13.50 excl. VAT",
+         "4.95 excl. VAT", "5.25 excl. VAT"],
+        ["Beta Leisure Centre", "CV1", "Beta Power plc", "CPOB-AC", "2 of 2", "—", "3.23 excl. VAT",
+         "12.20 excl. VAT", "4.79 excl. VAT", "8.69 excl. VAT"],
+        ["Beta Leisure Centre", "CV1", "Beta Power plc", "CPOB-NIGHT", "1 of 2", "—", "3.15 excl. VAT",
+         "13.50 excl. VAT", "4.95 excl. VAT", "5.25 excl. VAT"]]
+    page = browser.page
+    expect(page.locator("#tariff-ranges")).to_contain_text("21 kWh at 7 kW (AC, 30 A) plugged in 22:00")
+
+    browser.open("/energy?operator=cpoB")  # one operator: its tariffs only
+    assert [r[0] for r in browser.table("tariff-ranges")[1:]] == ["Beta Power plc"]
+    assert [r[1] for r in browser.table("tariffs")[1:]] == ["CPOB-AC", "CPOB-NIGHT"]
+    assert [r[0] for r in browser.table("station-tariffs")[1:]] == ["Beta Hospital", "Beta Hospital",
+                                                                    "Beta Leisure Centre", "Beta Leisure Centre"]
     assert browser.errors == []
 
 
@@ -197,7 +259,9 @@ def test_demand_next_week_at_a_station(browser: Browser) -> None:
 
 
 def test_a_csv_download_equals_its_table(browser: Browser) -> None:
-    for path, table_id in (("/", "operators"), ("/energy", "operators"), ("/reliability", "stations")):
+    for path, table_id in (("/", "operators"), ("/energy", "operators"), ("/energy", "tariff-ranges"),
+                           ("/energy", "tariffs"), ("/energy?area=CV3", "station-tariffs"),
+                           ("/reliability", "stations")):
         page = browser.open(path)
         with page.expect_download() as download:
             page.locator(f"#{table_id} a.csv").click()

@@ -316,11 +316,62 @@ def test_energy_and_revenue_per_operator_per_month(town: tuple[str, str], title:
 def test_energy_tariffs(town: tuple[str, str]) -> None:
     frame = infinity(town).panel(panel("energy-revenue", "Tariffs side by side"))
     every_column_answers(frame)
+    none = {"pricePerKWh": None, "pricePerKWhInclVat": None, "pricePerHour": None, "parkingPricePerHour": None,
+            "flatFee": None, "vatRate": None, "validFrom": None, "validTo": None, "tariffType": None}
+    assert frame.rows == [  # summary prices only where unambiguous; incl. VAT only with a vatRate
+        {**none, "operator": "cpoA", "tariff": "CPOA-AC", "tariffType": "REGULAR", "currency": "GBP",
+         "pricePerKWh": 0.45, "pricePerKWhInclVat": 0.54, "parkingPricePerHour": 1.5, "vatRate": 20.0},
+        {**none, "operator": "cpoA", "tariff": "CPOA-AC-2025", "tariffType": "REGULAR", "currency": "GBP",
+         "pricePerKWh": 0.4, "pricePerKWhInclVat": 0.48, "pricePerHour": 0.6, "parkingPricePerHour": 1.0,
+         "vatRate": 20.0, "validFrom": datetime(2025, 1, 1, tzinfo=UTC), "validTo": datetime(2026, 1, 1, tzinfo=UTC)},
+        {**none, "operator": "cpoA", "tariff": "CPOA-DC", "tariffType": "AD_HOC_PAYMENT", "currency": "GBP",
+         "pricePerKWh": 0.69, "parkingPricePerHour": 6.0},
+        {**none, "operator": "cpoB", "tariff": "CPOB-AC", "currency": "GBP", "pricePerKWh": 0.39, "flatFee": 0.5},
+        {**none, "operator": "cpoB", "tariff": "CPOB-NIGHT", "currency": "GBP"}]
+
+
+def test_energy_reference_session_ranges(town: tuple[str, str]) -> None:
+    """Cheapest and dearest over each operator's tariffs in force at the range's end (scenario.TARIFFS,
+    by hand): cpoA's CPOA-AC and CPOA-DC (CPOA-AC-2025 ended on 1 January), whose parked sessions
+    compare prices excl. VAT (CPOA-DC bills parking without VAT); cpoB gives no VAT at all."""
+    title = "What each operator charges for a reference session"
+    frame = infinity(town).panel(panel("energy-revenue", title))
+    every_column_answers(frame)
+
+    def row(operator: str, session: str, tariffs: int, cheapest: float, dearest: float, prices: str) -> dict[str, Any]:
+        return {"operator": operator, "currency": "GBP", "session": session, "tariffs": float(tariffs),
+                "cheapest": cheapest, "dearest": dearest, "prices": prices}
+
     assert frame.rows == [
-        {"operator": "cpoA", "tariff": "cpoA-AC", "currency": "GBP", "pricePerKWh": 0.45,
-         "pricePerKWhInclVat": 0.54, "parkingPricePerHour": 1.5, "flatFee": None, "vatRate": 20.0},
-        {"operator": "cpoB", "tariff": "cpoB-AC", "currency": "GBP", "pricePerKWh": 0.39,
-         "pricePerKWhInclVat": 0.468, "parkingPricePerHour": 0.0, "flatFee": 0.5, "vatRate": 20.0}]
+        row("cpoA", "ac7-evening", 2, 3.78, 6.0, "incl. VAT"), row("cpoA", "dc50-morning", 2, 16.2, 24.84, "incl. VAT"),
+        row("cpoA", "ac11-2h", 2, 6.45, 13.59, "excl. VAT"), row("cpoA", "ac7-overnight", 2, 18.45, 50.49, "excl. VAT"),
+        row("cpoB", "ac7-evening", 2, 3.15, 3.23, "excl. VAT"), row("cpoB", "dc50-morning", 2, 12.2, 13.5, "excl. VAT"),
+        row("cpoB", "ac11-2h", 2, 4.79, 4.95, "excl. VAT"), row("cpoB", "ac7-overnight", 2, 5.25, 8.69, "excl. VAT")]
+    # in June 2025 CPOA-AC-2025 was in force too: 30 kWh DC cost 14.832 incl. VAT under it
+    then = infinity(town, operator="cpoA", start=datetime(2025, 1, 1, tzinfo=UTC),
+                    end=datetime(2025, 6, 1, tzinfo=UTC)).panel(panel("energy-revenue", title))
+    assert then.rows[:2] == [row("cpoA", "ac7-evening", 3, 3.78, 6.0, "incl. VAT"),
+                             row("cpoA", "dc50-morning", 3, 14.832, 24.84, "incl. VAT")]
+
+
+def test_energy_reference_prices_per_tariff(town: tuple[str, str]) -> None:
+    frame = infinity(town, operator="cpoA").panel(panel("energy-revenue", "Reference session prices per tariff"))
+    every_column_answers(frame)
+    expected = []
+    for (operator, key), (_attributes, _updated, tuesday, excl, incl) in scenario.TARIFFS.items():
+        if operator != "cpoA":
+            continue
+        for session, price_excl, price_incl in zip(scenario.SESSIONS, excl, incl, strict=True):
+            expected.append({"operator": operator, "tariff": key, "session": session,
+                             "inForce": "no" if key == "CPOA-AC-2025" else "yes",
+                             "start": f"{tuesday}T{scenario.HOURS[session]:02d}:00:00", "priceExclVat": price_excl,
+                             "priceInclVat": price_incl, "currency": "GBP"})
+    assert frame.rows == sorted(expected, key=lambda r: str(r["tariff"]))  # each tariff's sessions in their order
+    assert frame.rows[-2:] == [  # CPOA-DC bills parking without VAT: no price incl. VAT
+        {"operator": "cpoA", "tariff": "CPOA-DC", "session": "ac11-2h", "inForce": "yes",
+         "start": "2026-02-10T12:00:00", "priceExclVat": 13.59, "priceInclVat": None, "currency": "GBP"},
+        {"operator": "cpoA", "tariff": "CPOA-DC", "session": "ac7-overnight", "inForce": "yes",
+         "start": "2026-02-10T22:00:00", "priceExclVat": 50.49, "priceInclVat": None, "currency": "GBP"}]
 
 
 def test_every_query_of_every_board_is_run_by_a_test(town: tuple[str, str]) -> None:
