@@ -37,7 +37,7 @@ def case_insensitive(value: str) -> str:
     ids, location ids, EVSE uids, session, CDR and tariff ids): ASCII upper case, as the OCPI
     examples write them. Ids built from it survive a peer that switches case between two runs and
     a restart (no memory of a first-seen form is needed); CiStrings are ASCII, other letters stay."""
-    return "".join(c.upper() if c.isascii() else c for c in value)
+    return value.upper() if value.isascii() else "".join(c.upper() if c.isascii() else c for c in value)
 
 
 def charging_station(cpo: str, location_id: str) -> str:

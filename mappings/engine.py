@@ -74,9 +74,13 @@ class _Functions(functions.Functions):
 
     @functions.signature({"types": ["string", "array", "null"]})
     def _func_cistring(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [ids.case_insensitive(v) if isinstance(v, str) else v for v in value]
-        return ids.case_insensitive(value) if isinstance(value, str) else value
+        return _cistring(value)
+
+
+def _cistring(value: Any) -> Any:
+    if isinstance(value, list):
+        return [ids.case_insensitive(v) if isinstance(v, str) else v for v in value]
+    return ids.case_insensitive(value) if isinstance(value, str) else value
 
 
 _OPTIONS = jmespath.Options(custom_functions=_Functions())
@@ -94,9 +98,20 @@ class _Expression:
         return self.parsed.search(data, options=_OPTIONS)
 
 
+class _CiPath(_Path):
+    """``cistring(a.b)`` over a plain path, without the interpreter (ids are built for every record)."""
+
+    __slots__ = ()
+
+    def search(self, data: Any) -> Any:
+        return _cistring(super().search(data))
+
+
 def _compile(expression: str) -> Getter:
     if _PLAIN_PATH.match(expression):
         return _Path(expression)
+    if expression.startswith("cistring(") and expression.endswith(")") and _PLAIN_PATH.match(expression[9:-1]):
+        return _CiPath(expression[9:-1])
     try:
         return _Expression(expression)
     except JMESPathError as error:

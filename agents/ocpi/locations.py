@@ -75,18 +75,14 @@ class LocationMapper:
         if not isinstance(evses, list):
             out.rejected.append(Part(name, "evses", "not a list", record))
             return out
-        try:  # what is wrong with the Location itself (no coordinates, no id) is its own fault, not its EVSEs'
-            self.station.apply({"record": record | {"evses": []}, **self.context}, self.secrets)
-        except MappingError as error:
-            out.rejected.append(Part(name, error.field, error.reason, record))
-            out.kept |= {i for i in (self._evse_id(record, e) for e in evses if isinstance(e, dict)) if i}
-            return out
         kept: list[dict[str, Any]] = []
         for evse in evses:
             entity, accepted = self._evse(record, evse, out)
             if entity is not None and accepted is not None:
                 out.entities.append(entity)
                 kept.append(accepted)
+        if out.rejected and not self._sound(record, out):
+            return out
         expired = all(isinstance(e, dict) and e.get("status") == "REMOVED" for e in evses)
         try:
             if not expired and not any(e.get("status") != "REMOVED" for e in kept):
@@ -106,6 +102,19 @@ class LocationMapper:
         return out
 
     # -- grains ------------------------------------------------------------------------------
+    def _sound(self, record: dict[str, Any], out: Mapped) -> bool:
+        """Whether the Location itself maps (checked once an EVSE failed: no coordinates or no id are
+        the Location's fault, not its EVSEs'); if not, it is quarantined whole, in one row."""
+        try:
+            self.station.apply({"record": record | {"evses": []}, **self.context}, self.secrets)
+        except MappingError as error:
+            out.rejected = [Part(str(record.get("id")), error.field, error.reason, record)]
+            found = (self._evse_id(record, e) for e in record.get("evses") or [] if isinstance(e, dict))
+            out.kept |= {e["id"] for e in out.entities} | {i for i in found if i}
+            out.entities.clear()
+            return False
+        return True
+
     def _evse(self, location: dict[str, Any], evse: Any, out: Mapped) -> tuple[dict[str, Any] | None, Any]:
         """The EVSE's entity and the EVSE as kept (without its bad connectors), or quarantine."""
         where = f"{location.get('id')}/{evse.get('uid') if isinstance(evse, dict) else '(not an object)'}"
