@@ -3,12 +3,18 @@
 Transport failures are retried by urllib3's ``Retry`` (backoff, ``Retry-After``) for idempotent
 GETs; what is left becomes an :class:`OcpiError` whose ``kind`` tells the poller whether the
 operator is unreachable (retry next round), refused our token (operator-level error), or sent
-something broken. The token is read per request and never logged.
+something broken. A page of a module that fails in a way that may pass (a 5xx, a body cut short,
+no answer) is asked again, with backoff, before the module gives up: an initial sync of months
+of sessions is hundreds of pages, and a peer that fails one request in a hundred would otherwise
+never finish one (its cursor only moves once a crawl completes). The token is read per request
+and never logged.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +30,7 @@ from .config import SUPPORTED_VERSIONS, Module, OperatorConfig
 
 log = logging.getLogger(__name__)
 ErrorKind = Literal["unreachable", "timeout", "auth", "client", "server", "malformed", "version"]
+TRANSIENT: frozenset[ErrorKind] = frozenset({"unreachable", "timeout", "server", "malformed"})  # may pass
 
 
 class OcpiError(Exception):
@@ -45,9 +52,12 @@ class Page:
 
 
 class OcpiClient:
-    def __init__(self, operator: OperatorConfig, *, timeout: float = 10.0, retries: int = 2) -> None:
+    def __init__(self, operator: OperatorConfig, *, timeout: float = 10.0, retries: int = 2,
+                 backoff: float = 0.3) -> None:
         self.operator = operator
         self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
         self.session = requests.Session()
         retry = Retry(total=retries, connect=retries, read=retries, status=retries, backoff_factor=0.3,
                       status_forcelist=(500, 502, 503, 504), allowed_methods=frozenset({"GET"}),
@@ -151,20 +161,32 @@ class OcpiClient:
         filters = dict(params) | ({"limit": self.operator.page_limit} if self.operator.page_limit else {})
         url: str = endpoint
         query: dict[str, Any] | None = dict(filters)
-        received, refused = 0, False
+        received, refused, failures = 0, False, 0
+        previous: tuple[Any, ...] | None = None
         while True:
             try:
                 body, response = self._envelope(url, query)
             except OcpiError as error:
-                if query is not None or error.kind in ("auth", "timeout"):
+                if query is None and error.kind not in ("auth", "timeout"):
+                    log.warning("%s %s: the next link failed (%s); paging by offset", self.operator.name, module,
+                                error.detail)
+                    url, query, refused = endpoint, filters | {"offset": received}, True
+                    continue
+                if error.kind not in TRANSIENT or failures >= self.retries:
                     raise
-                log.warning("%s %s: the next link failed (%s); paging by offset", self.operator.name, module,
-                            error.detail)
-                url, query, refused = endpoint, filters | {"offset": received}, True
+                failures += 1
+                log.warning("%s %s: the page after %d records failed (%s); asking again (%d of %d)",
+                            self.operator.name, module, received, error.detail, failures, self.retries)
+                time.sleep(self.backoff * 2 ** failures)
                 continue
+            failures = 0
             data = body.get("data")
             if not isinstance(data, list):
                 raise OcpiError(self.operator.name, "malformed", f"{module}: data is not a list")
+            if data and query is not None and query.get("offset") and _same_page(data, previous):
+                raise OcpiError(self.operator.name, "malformed", f"{module}: the page at offset {query['offset']} "
+                                "repeats the one before: the operator ignores offset (and sent no sound next link)")
+            previous = _page_key(data)
             total = _int_header(response, "X-Total-Count")
             link = response.links.get("next", {}).get("url")
             stamp = body.get("timestamp")
@@ -182,6 +204,15 @@ class OcpiClient:
                 url, query = endpoint, filters | {"offset": received}
             else:
                 return
+
+
+def _page_key(data: list[Any]) -> tuple[Any, ...]:
+    """What identifies a page's content cheaply: its size and its first and last records."""
+    return (len(data), json.dumps(data[0], sort_keys=True), json.dumps(data[-1], sort_keys=True)) if data else (0,)
+
+
+def _same_page(data: list[Any], previous: tuple[Any, ...] | None) -> bool:
+    return previous is not None and _page_key(data) == previous
 
 
 def _offset_left(total: int | None, received: int) -> bool:

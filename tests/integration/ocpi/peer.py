@@ -21,6 +21,7 @@ from tests.support import free_port
 
 MODULES = ("locations", "sessions", "cdrs", "tariffs")
 Answer = tuple[int, int, str]  # HTTP status, OCPI status_code, status_message
+CUT_SHORT = b'{"data": [{"id": "L0'  # what a connection dropped mid-body leaves
 
 
 @dataclass
@@ -33,6 +34,8 @@ class Quirks:
     total_count: bool = True
     encodings: dict[str, set[str]] = field(default_factory=dict)
     answers: dict[str, Answer] = field(default_factory=dict)
+    fail_every: int = 0  # every n-th data request gets a body cut short (a flaky peer), 0: never
+    ignore_offset: bool = False  # the first page, whatever offset is asked
 
 
 class ImpolitePeer:
@@ -67,8 +70,8 @@ class ImpolitePeer:
         except ValueError:
             return None
 
-    def answer(self, kind: str, encoding: str | None, query: dict[str, str]) -> tuple[int, dict[str, Any],
-                                                                                      dict[str, str]]:
+    def answer(self, kind: str, encoding: str | None,
+               query: dict[str, str]) -> tuple[int, dict[str, Any] | bytes, dict[str, str]]:
         self.requests.append((kind, encoding))
         if encoding is None or encoding not in self.quirks.encodings.get(kind, {"plain", "base64"}):
             return 401, self._envelope(None, 2000, "Unauthorized"), {}
@@ -82,8 +85,10 @@ class ImpolitePeer:
                          for m in MODULES]
             return 200, self._envelope({"version": self.version, "endpoints": endpoints}), {}
         self.queries.append((kind, query))
+        if self.quirks.fail_every and len(self.queries) % self.quirks.fail_every == 0:
+            return 200, CUT_SHORT, {}
         records = self.data[kind]
-        offset = int(query.get("offset", 0))
+        offset = 0 if self.quirks.ignore_offset else int(query.get("offset", 0))
         limit = min(int(query.get("limit", self.page_size)), self.page_size)
         page = records[offset:offset + limit]
         headers = {"X-Limit": str(self.page_size)}
@@ -110,7 +115,7 @@ class ImpolitePeer:
                         else segments[-1])
                 status, body, headers = peer.answer(kind, peer.encoding(self.headers.get("Authorization", "")),
                                                     query)
-                raw = json.dumps(body).encode()
+                raw = body if isinstance(body, bytes) else json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(raw)))

@@ -70,3 +70,31 @@ def test_without_a_total_count_a_refused_link_still_pages_to_the_end(
     assert ngsi.count_entities(type="EVChargingStation") == 30
     offsets = [query.get("offset", "0") for module, query in peer.queries if module == "locations"]
     assert offsets == ["0", "10", "20", "30"]  # the last answer is empty: the end
+
+
+def test_a_flaky_peer_delivers_every_page_by_asking_again(peer: ImpolitePeer, make_peer_agent: AgentFactory,
+                                                         ngsi: NgsiLdClient) -> None:
+    """Every third request is cut short: each such page is asked again (not the whole module), so a
+    long first sync completes and its cursor moves, where a restart from page one never would."""
+    peer.data["locations"] = [location(f"L{n:02d}") for n in range(50)]
+    peer.quirks.fail_every = 3
+    agent = make_peer_agent(modules=["locations"], settings={"ocpi_retries": 1})
+    assert agent.run_once()
+    assert ngsi.count_entities(type="EVChargingStation") == 50
+    offsets = [query.get("offset", "0") for module, query in peer.queries if module == "locations"]
+    # requests 3 and 6 were cut short and asked again: 7 requests for 5 pages, none repeated twice
+    assert offsets == ["0", "10", "20", "20", "30", "40", "40"]
+    assert agent.status()["operators"][0]["last_error"] is None
+
+
+def test_a_peer_that_ignores_offset_is_an_error_not_an_endless_crawl(
+        peer: ImpolitePeer, make_peer_agent: AgentFactory, ngsi: NgsiLdClient) -> None:
+    """No total count, a next link that cannot be followed, and offset ignored: the agent would page
+    by offset for ever through the same ten records; it stops at the first repeat and says why."""
+    peer.data["locations"] = [location(f"L{n:02d}") for n in range(50)]
+    peer.quirks.total_count, peer.quirks.link, peer.quirks.ignore_offset = False, https_with_none_filters, True
+    agent = make_peer_agent(modules=["locations"], settings={"ocpi_retries": 1})
+    assert not agent.run_once()
+    assert len([q for module, q in peer.queries if module == "locations"]) == 2
+    error = agent.status()["operators"][0]["last_error"]
+    assert "ignores offset" in error
