@@ -82,6 +82,14 @@ def _cmd_agent_ocpi(args: argparse.Namespace) -> int:
     return int(importlib.import_module("agents.ocpi.run").main(settings, once=args.once))
 
 
+def _cmd_ocpi_register(args: argparse.Namespace) -> int:
+    settings = _settings(args, ocpi_operators=args.operators, data_dir=args.data_dir)
+    logs.configure(settings.log_level)
+    action = "rotate" if args.rotate else "unregister" if args.unregister else "register"
+    return int(importlib.import_module("agents.ocpi.register").main(
+        settings, operator=args.operator, token_a_file=args.token_a, token_a_env=args.token_a_env, action=action))
+
+
 def _cmd_agent_parking(args: argparse.Namespace) -> int:
     settings = _settings(args, mqtt_url=args.mqtt, parking_bays=args.bays)
     logs.configure(settings.log_level)
@@ -207,6 +215,20 @@ def build_parser() -> argparse.ArgumentParser:
     ocpi.add_argument("--operators", type=Path, help="operators file (CIC_OCPI_OPERATORS)")
     ocpi.add_argument("--once", action="store_true", help="one full sync of every operator, then exit")
     ocpi.set_defaults(run=_cmd_agent_ocpi)
+
+    ocpi_commands = commands.add_parser("ocpi", help="OCPI credentials with an operator").add_subparsers(
+        dest="ocpi", required=True)
+    register = ocpi_commands.add_parser("register", help="register with an operator (token A -> B -> C), rotate "
+                                        "our tokens or unregister")
+    register.add_argument("--operator", required=True, help="the operator's name in the operators file")
+    register.add_argument("--operators", type=Path, help="operators file (CIC_OCPI_OPERATORS)")
+    register.add_argument("--data-dir", type=Path, help="where the tokens are kept (CIC_DATA_DIR)")
+    register.add_argument("--token-a", type=Path, help="file holding the token A the operator gave you")
+    register.add_argument("--token-a-env", help="variable holding the token A (instead of --token-a)")
+    change = register.add_mutually_exclusive_group()
+    change.add_argument("--rotate", action="store_true", help="send a new token B, receive a new token C")
+    change.add_argument("--unregister", action="store_true", help="end the registration (DELETE)")
+    register.set_defaults(run=_cmd_ocpi_register)
 
     analytics = commands.add_parser("analytics", help="run the analytics workers (default: all)")
     analytics.add_argument("--worker", action="append", choices=("health", "violations", "energy", "demand"),

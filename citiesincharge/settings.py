@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     ocpi_agent_port: int = Field(8091, description="OCPI agent status and metrics port (127.0.0.1)")
     ocpi_timeout: float = Field(10.0, gt=0, description="timeout of one OCPI request, seconds")
     ocpi_retries: int = Field(2, ge=0, description="retries of a failed OCPI GET (with backoff)")
+    ocpi_receiver_url: str | None = Field(None, description="public base URL where CPOs reach the OCPI agent's "
+                                          "Receiver (our versions URL is <it>/ocpi/versions; default "
+                                          "http://127.0.0.1:<CIC_OCPI_AGENT_PORT>)")
+    ocpi_party_id: str = Field("CIC", min_length=3, max_length=3, description="our OCPI party id (registration)")
+    ocpi_country_code: str = Field("GB", min_length=2, max_length=2, description="our OCPI country code")
+    ocpi_business_name: str = Field("CitiesInCharge", description="our business name in OCPI credentials")
     simulator_port: int = Field(8090, description="port of the simulated CPOs (cic simulate cpo)")
     simulator_url: str = Field("http://127.0.0.1:8090", description="where agents find the simulated CPOs "
                                "(used by the shipped operators file)")

@@ -16,7 +16,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -53,8 +53,10 @@ class Page:
 
 class OcpiClient:
     def __init__(self, operator: OperatorConfig, *, timeout: float = 10.0, retries: int = 2,
-                 backoff: float = 0.3) -> None:
+                 backoff: float = 0.3, token: Callable[[], str] | None = None) -> None:
+        """``token``: where the token comes from instead of the operator's (registration: token A)."""
         self.operator = operator
+        self.token = token or (lambda: operator.token().get_secret_value())
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -67,6 +69,7 @@ class OcpiClient:
         self.session.mount("https://", adapter)
         self.version: str | None = None
         self.endpoints: dict[str, str] = {}
+        self.credentials_url: str | None = None
         self.encodings = tokens.TokenEncodings(operator.token_encoding)
 
     # -- transport ---------------------------------------------------------------------------
@@ -74,18 +77,24 @@ class OcpiClient:
         body, response = self._envelope(url)
         return body.get("data"), response
 
-    def _envelope(self, url: str, params: dict[str, Any] | None = None) -> tuple[dict[str, Any], requests.Response]:
-        """GET an OCPI URL and return its checked envelope (status_code 1000), with the token
+    def send(self, method: str, url: str, body: dict[str, Any] | None = None) -> Any:
+        """POST, PUT or DELETE to an OCPI URL (the credentials module): the checked envelope's data."""
+        envelope, _ = self._envelope(url, None, method=method, body=body)
+        return envelope.get("data")
+
+    def _envelope(self, url: str, params: dict[str, Any] | None = None, *, method: str = "GET",
+                  body: dict[str, Any] | None = None) -> tuple[dict[str, Any], requests.Response]:
+        """Ask an OCPI URL and return its checked envelope (status_code 1000), with the token
         encoding this endpoint accepts; a 401 tries the other encoding once (see ``tokens``)."""
         encoding = self.encodings.first(url, self.version)
         try:
-            answer = self._request(url, params, encoding)
+            answer = self._request(url, params, encoding, method, body)
         except OcpiError as refused:
             if refused.kind != "auth" or not self.encodings.may_retry():
                 raise
             second = tokens.other(encoding)
             try:
-                answer = self._request(url, params, second)
+                answer = self._request(url, params, second, method, body)
             except OcpiError as error:
                 # the refusal is the cause that matters: a peer may answer an unknown token with 200 + 3000
                 also = "" if error.kind == "auth" else f"; with the {second} token: {error.kind}: {error.detail}"
@@ -97,14 +106,15 @@ class OcpiClient:
         self.encodings.worked(url, encoding)
         return answer
 
-    def _request(self, url: str, params: dict[str, Any] | None,
-                 encoding: tokens.Encoding) -> tuple[dict[str, Any], requests.Response]:
+    def _request(self, url: str, params: dict[str, Any] | None, encoding: tokens.Encoding, method: str = "GET",
+                 body: dict[str, Any] | None = None) -> tuple[dict[str, Any], requests.Response]:
         name = self.operator.name
-        token = tokens.encode(self.operator.token().get_secret_value(), encoding)
+        token = tokens.encode(self.token(), encoding)
         headers = {"Authorization": f"Token {token}", "X-Request-ID": str(uuid.uuid4()),
                    "X-Correlation-ID": str(uuid.uuid4()), "Accept": "application/json"}
         try:
-            response = self.session.get(url, params=params, headers=headers, timeout=self.timeout)
+            response = self.session.request(method, url, params=params, json=body, headers=headers,
+                                            timeout=self.timeout)
         except requests.RequestException as error:
             if _timed_out(error):
                 raise OcpiError(name, "timeout", f"no answer within {self.timeout} s from {url}") from None
@@ -115,19 +125,19 @@ class OcpiClient:
         if response.status_code >= 500:
             raise OcpiError(name, "server", f"HTTP {response.status_code} from {url}{fault}")
         try:
-            body = response.json()
+            answer = response.json()
         except ValueError:
             raise OcpiError(name, "malformed",
                             f"HTTP {response.status_code}: body is not JSON ({url}){fault}") from None
-        if not isinstance(body, dict) or "status_code" not in body:
+        if not isinstance(answer, dict) or "status_code" not in answer:
             raise OcpiError(name, "malformed", f"no OCPI envelope in the answer from {url}")
-        code = body.get("status_code")
-        if response.status_code == 404:
-            raise OcpiError(name, "client", f"HTTP 404 for {url}: {body.get('status_message')}")
+        code = answer.get("status_code")
+        if response.status_code in (404, 405):
+            raise OcpiError(name, "client", f"HTTP {response.status_code} for {url}: {answer.get('status_message')}")
         if code != 1000:
             kind: ErrorKind = "server" if isinstance(code, int) and code >= 3000 else "client"
-            raise OcpiError(name, kind, f"OCPI status {code}: {body.get('status_message')}")
-        return body, response
+            raise OcpiError(name, kind, f"OCPI status {code}: {answer.get('status_message')}")
+        return answer, response
 
     # -- versions ----------------------------------------------------------------------------
     def negotiate(self) -> str:
@@ -145,6 +155,8 @@ class OcpiClient:
             raise OcpiError(self.operator.name, "malformed", "version details have no endpoints list")
         self.endpoints = {e["identifier"]: e["url"] for e in endpoints
                           if isinstance(e, dict) and e.get("role", "SENDER") == "SENDER" and "url" in e}
+        self.credentials_url = next((str(e["url"]) for e in endpoints if isinstance(e, dict)
+                                     and e.get("identifier") == "credentials" and "url" in e), None)
         self.version = chosen
         log.info("operator %s speaks OCPI %s (modules: %s)", self.operator.name, chosen, ", ".join(self.endpoints))
         return chosen

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from citiesincharge.secrets import resolve_secret
 
@@ -31,6 +41,9 @@ class OperatorConfig(BaseModel):
     token_env: str | None = None
     token_file: Path | None = None
     token_encoding: Literal["auto", "base64", "plain"] = "auto"
+    receiver_token_env: str | None = Field(None, description="a token this CPO pushes to us with, issued by hand "
+                                           "(else: the token B of `cic ocpi register`)")
+    receiver_token_file: Path | None = None
     modules: list[Module] = Field(default_factory=lambda: list(ALL_MODULES))
     intervals: dict[Module, float] = Field(default_factory=dict)
     full_sync_every: float = Field(3600, gt=0)
@@ -43,24 +56,41 @@ class OperatorConfig(BaseModel):
             raise ValueError("versions_url must be an http(s) URL")
         return value
 
-    @model_validator(mode="after")
-    def _has_token_source(self) -> OperatorConfig:
-        if not self.token_env and not self.token_file:
-            raise ValueError(f"operator {self.name}: set token_env or token_file (tokens never go in this file)")
-        return self
+    # the token C of a registration (``cic ocpi register``), when there is one: see ``attach``
+    _registered: Callable[[], SecretStr | None] | None = PrivateAttr(None)
+
+    def attach(self, registered: Callable[[], SecretStr | None]) -> None:
+        """Where this operator's registered token (C) is read from; it wins over the configured one."""
+        self._registered = registered
 
     def interval(self, module: Module) -> float:
         return self.intervals.get(module, 60.0)
 
     def token(self) -> SecretStr:
-        """Read on every use, so a rotated token file or variable takes effect without a restart."""
+        """Read on every use, so a rotated token (file, variable, registration) takes effect without a
+        restart. A registration's token C comes first: it is what the CPO issued to us."""
+        registered = self._registered() if self._registered is not None else None
+        if registered is not None:
+            return registered
         if self.token_env and os.environ.get(self.token_env):
             return SecretStr(os.environ[self.token_env])
         if self.token_file is not None:
             secret = resolve_secret(None, self.token_file)
             if secret is not None:
                 return secret
-        raise LookupError(f"operator {self.name}: no token in ${self.token_env} or {self.token_file}")
+        raise LookupError(f"operator {self.name}: no token: set token_env or token_file (never the token itself) "
+                          f"or run `cic ocpi register --operator {self.name}`")
+
+    def receiver_tokens(self) -> list[SecretStr]:
+        """Tokens issued by hand that this CPO may push to us with (read on use)."""
+        found = []
+        if self.receiver_token_env and os.environ.get(self.receiver_token_env):
+            found.append(SecretStr(os.environ[self.receiver_token_env]))
+        if self.receiver_token_file is not None:
+            secret = resolve_secret(None, self.receiver_token_file)
+            if secret is not None:
+                found.append(secret)
+        return found
 
 
 class OperatorsFile(BaseModel):
@@ -107,4 +137,6 @@ def load_operators(path: Path | None) -> list[OperatorConfig]:
     for operator in parsed.operators:
         if operator.token_file is not None and not operator.token_file.is_absolute():
             operator.token_file = path.parent / operator.token_file
+        if operator.receiver_token_file is not None and not operator.receiver_token_file.is_absolute():
+            operator.receiver_token_file = path.parent / operator.receiver_token_file
     return parsed.operators

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from citiesincharge.operations import serve, status_app
+from citiesincharge.operations import serve
 from citiesincharge.settings import Settings
 
 from .config import load_operators
@@ -28,6 +28,5 @@ def main(settings: Settings, *, once: bool) -> int:
         agent.stop()
         return 0 if ok else 1
     agent.start()
-    serve(status_app("CitiesInCharge OCPI agent", agent.status, agent.registry), settings.ocpi_agent_port,
-          agent.stop, settings.service_host)
+    serve(agent.app(), settings.ocpi_agent_port, agent.stop, settings.service_host)
     return 0

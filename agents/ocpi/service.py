@@ -15,16 +15,21 @@ from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from citiesincharge.client import NgsiLdClient
+from citiesincharge.operations import status_app
 from citiesincharge.settings import Settings
 
 from ..db import AgentDb
 from ..outbox import Outbox
 from ..quarantine import Quarantine
 from .config import OperatorConfig
+from .credentials import CredentialStore
+from .objects import ObjectStore
 from .organizations import organizations
+from .receiver.app import Receiver, mount
 from .state import SyncState
 from .sync import OperatorSync, SyncMetrics
 
@@ -41,10 +46,14 @@ class OcpiAgent:
         self.client = NgsiLdClient(settings)
         self.outbox = Outbox(self.db, self.client, self.quarantine, self.registry, source="ocpi")
         state = SyncState(self.db)
+        objects = ObjectStore(self.db)
         metrics = SyncMetrics(self.registry)
         secrets = settings.mapping_secrets()
+        self.credentials = CredentialStore(Path(settings.data_dir))
+        self.credentials.attach(operators)  # a registered token C wins over a configured one
         self.syncs = {op.name: OperatorSync(op, state, self.outbox, self.quarantine, metrics, secrets=secrets,
-                                            timeout=settings.ocpi_timeout, retries=settings.ocpi_retries)
+                                            timeout=settings.ocpi_timeout, retries=settings.ocpi_retries,
+                                            objects=objects)
                       for op in operators}
         self.scheduler: BackgroundScheduler | None = None
 
@@ -98,6 +107,11 @@ class OcpiAgent:
             self.scheduler.shutdown(wait=True)
         self.outbox.stop()
         self.db.close()
+
+    def app(self) -> FastAPI:
+        """/status, /health, /metrics and the OCPI Receiver (``/ocpi``), on one port."""
+        base = status_app("CitiesInCharge OCPI agent", self.status, self.registry)
+        return mount(base, Receiver(self.syncs, self.credentials, self.settings))
 
     # -- status ------------------------------------------------------------------------------
     def status(self) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from ..quarantine import Quarantine, Rejection
 from .client import OcpiClient, OcpiError
 from .config import Module, OperatorConfig
 from .locations import LocationMapper, Mapped, Part
+from .objects import ObjectStore
 from .state import SyncState
 
 log = logging.getLogger(__name__)
@@ -121,21 +122,23 @@ def _now() -> str:
 
 class OperatorSync:
     def __init__(self, operator: OperatorConfig, state: SyncState, outbox: Outbox, quarantine: Quarantine,
-                 metrics: SyncMetrics, *, secrets: dict[str, str], timeout: float, retries: int) -> None:
+                 metrics: SyncMetrics, *, secrets: dict[str, str], timeout: float, retries: int,
+                 objects: ObjectStore | None = None) -> None:
         self.operator = operator
         self.state = state
+        self.objects = objects or ObjectStore(state.db)
         self.outbox = outbox
         self.quarantine = quarantine
         self.metrics = metrics
         self.secrets = secrets
         self.client = OcpiClient(operator, timeout=timeout, retries=retries)
         self.status = OperatorStatus(operator.name)
-        self._lock = threading.Lock()  # one sync at a time per operator
+        self.lock = threading.RLock()  # one sync or push at a time per operator
         self._errors: dict[str, OcpiError] = {}  # current error per module
 
     def sync(self, module: Module, *, full: bool = False) -> bool:
         """One sync of one module; False (and the error on the status) when it failed."""
-        with self._lock:
+        with self.lock:
             started = time.perf_counter()
             try:
                 if self.client.version is None:
@@ -173,14 +176,44 @@ class OperatorSync:
         ranked = sorted(self._errors.values(), key=lambda e: _RANK.get(e.kind, len(_RANK)))
         self.status.last_error = str(ranked[0]) if ranked else None
 
+    def _mappers(self, module: Module, version: str, source: str) -> tuple[Mapping, LocationMapper | None]:
+        mapping = mapping_for("ocpi", version, _OBJECT[module])
+        locations = LocationMapper(mapping, mapping_for("ocpi", version, "EVSE"), cpo=self.operator.name,
+                                   source=source, party_id=self.operator.party_id,
+                                   country_code=self.operator.country_code, secrets=self.secrets,
+                                   known=self.state.known) if module == "locations" else None
+        return mapping, locations
+
+    def receive(self, module: Module, version: str, record: dict[str, Any]) -> Mapped:
+        """A full object a CPO pushed (a PUT, or a PATCH merged with the last full object): mapped,
+        quarantined and queued exactly as a polled record, under the same lock as the polls."""
+        with self.lock:
+            source = self.client.endpoints.get(module, "")
+            mapping, locations = self._mappers(module, version, source)
+            mapped, _ = self._map(module, record, mapping, locations, source)
+            self.objects.keep(self.operator.name, module, [record])
+            queued = self._queue(module, mapped.entities)
+            log.info("%s %s pushed %s: %d changed entities queued", self.operator.name, module,
+                     record.get("id"), queued)
+            return mapped
+
+    def learn_endpoints(self) -> None:
+        """Negotiate once if not done yet, so that pushed records name the same ``source`` (the
+        operator's module endpoint) as polled ones; a CPO that cannot be reached now is no reason
+        to refuse its push (``source`` is then empty, and set by the next poll)."""
+        if self.client.version is not None:
+            return
+        with self.lock:
+            try:
+                self.status.version = self.client.negotiate()
+            except (OcpiError, LookupError) as error:
+                log.info("operator %s: endpoints not learnt before its push: %s", self.operator.name, error)
+
     def _sync(self, module: Module, full: bool) -> int:
         name = self.operator.name
         version = self.client.version or ""
-        mapping = mapping_for("ocpi", version, _OBJECT[module])
         source = self.client.endpoints.get(module, "")
-        locations = LocationMapper(mapping, mapping_for("ocpi", version, "EVSE"), cpo=name, source=source,
-                                   party_id=self.operator.party_id, country_code=self.operator.country_code,
-                                   secrets=self.secrets, known=self.state.known) if module == "locations" else None
+        mapping, locations = self._mappers(module, version, source)
         cursor = None if full else self.state.cursor(name, module)
         newest = cursor
         crawl_started: str | None = None
@@ -193,6 +226,7 @@ class OperatorSync:
             self.metrics.records.labels(name, module).inc(len(page.records))
             self.status.records[module] = self.status.records.get(module, 0) + len(page.records)
             outcome.fetched += len(page.records)
+            self.objects.keep(name, module, page.records)  # what a later PATCH is merged with
             entities: list[dict[str, Any]] = []
             for record in page.records:
                 mapped, updated = self._map(module, record, mapping, locations, source)
@@ -244,7 +278,7 @@ class OperatorSync:
         where = f"{self.operator.name}/{module}"
         if mapped.rejected:
             self.quarantine.add_all([Rejection(where, p.record, p.field, p.reason, p.payload) for p in mapped.rejected])
-        outcome = self.status.modules[module]
+        outcome = self.status.modules.setdefault(module, ModuleOutcome())
         for part in mapped.rejected:
             outcome.quarantine(part.field, part.reason)
         for note in mapped.notes:

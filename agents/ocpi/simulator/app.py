@@ -11,19 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import secrets
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import requests
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from citiesincharge.apidocs import serve_offline
 
 from . import render
+from .push import Pusher, Target
 from .world import Operator, World
 
 SIMULATED_FAULT = "X-Simulated-Fault"  # on answers broken on purpose (the OCPI agent's log then says so)
@@ -60,6 +65,32 @@ class StatusChange(BaseModel):
     status: str
 
 
+class TokenA(BaseModel):
+    token: str
+
+
+class PushTo(BaseModel):
+    url: str | None = None  # a Receiver's versions URL (pushed with the operator's own token); None: the registered
+
+
+@dataclass
+class Credentials:
+    """The simulated CPO's side of the Credentials module: a token A it handed out (tests set it),
+    the tokens C it issued, and the party registered with it (its versions URL and token B)."""
+
+    token_a: str | None = None
+    issued: set[str] = field(default_factory=set)
+    partner: Target | None = None
+
+
+def _credentials(op: Operator, token: str) -> dict[str, Any]:
+    party = {"party_id": op.spec.party_id, "country_code": "GB",
+             "business_details": {"name": f"{op.spec.name} Charging Ltd"}}
+    if op.spec.version == "2.1.1":
+        return {"token": token, "url": "", **party}
+    return {"token": token, "url": "", "roles": [{"role": "CPO", **party}]}
+
+
 class Flakiness(BaseModel):
     error_rate: float = 0.0
     slow_rate: float = 0.0
@@ -70,6 +101,9 @@ class Flakiness(BaseModel):
 def create_app(world: World) -> FastAPI:
     app = serve_offline(FastAPI(title="CitiesInCharge simulated CPOs (OCPI 2.1.1 / 2.2.1)"))
     app.state.world = world
+    credentials: dict[str, Credentials] = {name: Credentials() for name in world.operators}
+    pusher = Pusher(world)
+    app.state.pusher = pusher
 
     def operator(name: str) -> Operator:
         found = world.operators.get(name)
@@ -77,13 +111,21 @@ def create_app(world: World) -> FastAPI:
             raise OcpiError(404, 2000, f"unknown operator {name}")
         return found
 
-    def authorise(request: Request, op: Operator) -> None:
-        header = request.headers.get("Authorization", "")
-        expected = op.spec.token
+    def sent(request: Request, op: Operator) -> str:
+        header = request.headers.get("Authorization", "").removeprefix("Token ")
         if op.spec.version == "2.2.1":
-            expected = base64.b64encode(expected.encode()).decode()
-        if header != f"Token {expected}":
-            raise OcpiError(401, 2000, "Unauthorized: unknown or missing token")
+            try:
+                return base64.b64decode(header, validate=True).decode()
+            except ValueError:
+                return ""
+        return header
+
+    def authorise(request: Request, op: Operator, *, token_a: bool = False) -> str:
+        """The token used (the operator's own, one it issued, or its token A where that is allowed)."""
+        token, known = sent(request, op), credentials[op.spec.name]
+        if token and (token == op.spec.token or token in known.issued or (token_a and token == known.token_a)):
+            return token
+        raise OcpiError(401, 2000, "Unauthorized: unknown or missing token")
 
     def ids(request: Request) -> dict[str, str]:
         return {"X-Request-ID": request.headers.get("X-Request-ID", str(uuid.uuid4())),
@@ -98,7 +140,7 @@ def create_app(world: World) -> FastAPI:
     @app.get("/ocpi/{cpo}/versions")
     async def versions(request: Request, cpo: str) -> Response:
         op = operator(cpo)
-        authorise(request, op)
+        authorise(request, op, token_a=True)
         base = str(request.base_url).rstrip("/")
         data = [{"version": op.spec.version, "url": f"{base}/ocpi/{cpo}/{op.spec.version}"}]
         return JSONResponse(envelope(data, now=world.now()), headers=ids(request))
@@ -106,18 +148,44 @@ def create_app(world: World) -> FastAPI:
     @app.get("/ocpi/{cpo}/{version}")
     async def version_details(request: Request, cpo: str, version: str) -> Response:
         op = operator(cpo)
-        authorise(request, op)
+        authorise(request, op, token_a=True)
         if version != op.spec.version:
             raise OcpiError(404, 3002, f"version {version} not supported")
         base = str(request.base_url).rstrip("/")
         endpoints = []
-        for module in MODULES:
+        for module in (*MODULES, "credentials"):
             endpoint = {"identifier": module, "url": f"{base}/ocpi/{cpo}/{version}/{module}"}
             if version == "2.2.1":
                 endpoint["role"] = "SENDER"
             endpoints.append(endpoint)
         return JSONResponse(envelope({"version": version, "endpoints": endpoints}, now=world.now()),
                             headers=ids(request))
+
+    # -- credentials (the CPO side: token A -> B -> C, rotation, unregistering) -------------------
+    @app.api_route("/ocpi/{cpo}/{version}/credentials", methods=["POST", "PUT", "DELETE"])
+    async def credentials_module(request: Request, cpo: str, version: str) -> Response:
+        op = operator(cpo)
+        known = credentials[cpo]
+        token = authorise(request, op, token_a=request.method == "POST")
+        if request.method == "DELETE":
+            known.issued.discard(token)
+            known.partner = None
+            return JSONResponse(envelope(None, now=world.now()), headers=ids(request))
+        body = await request.json()
+        if request.method == "POST" and token != known.token_a:
+            raise OcpiError(405, 2000, "already registered: use PUT")
+        if not isinstance(body, dict) or not body.get("token") or not body.get("url"):
+            raise OcpiError(400, 2001, "credentials need a token and a url")
+        partner = Target(str(body["url"]), str(body["token"]))
+        await run_in_threadpool(_check_partner, op, partner)  # OCPI: the CPO calls the new party's versions with B
+        if request.method == "PUT":
+            known.issued.discard(token)
+        else:
+            known.token_a = None  # token A is for one registration only
+        issued = secrets.token_urlsafe(32)
+        known.issued.add(issued)
+        known.partner = partner
+        return JSONResponse(envelope(_credentials(op, issued), now=world.now()), headers=ids(request))
 
     @app.get("/ocpi/{cpo}/{version}/{module}")
     async def module_list(request: Request, cpo: str, version: str, module: str, offset: int = 0,
@@ -188,6 +256,22 @@ def create_app(world: World) -> FastAPI:
             location.last_updated = world.advance()
         return {"malformed": location_id}
 
+    @app.post("/admin/{cpo}/token-a")
+    async def token_a(cpo: str, given: TokenA) -> dict[str, bool]:
+        """The token A this operator handed to a party out of band (its registration starts with it)."""
+        operator(cpo)
+        credentials[cpo].token_a = given.token
+        return {"set": True}
+
+    @app.post("/admin/{cpo}/push")
+    async def push(cpo: str, where: PushTo) -> dict[str, int]:
+        """One push round to a Receiver: ``url`` with the operator's own token, else its registered party."""
+        op = operator(cpo)
+        target = Target(where.url, op.spec.token) if where.url else credentials[cpo].partner
+        if target is None:
+            raise HTTPException(409, detail=f"{cpo} has no Receiver to push to (give url, or register)")
+        return {"requests": await run_in_threadpool(pusher.round, cpo, target)}
+
     @app.post("/admin/{cpo}/flaky")
     async def flaky(cpo: str, setting: Flakiness) -> dict[str, float]:
         op = operator(cpo)
@@ -216,6 +300,15 @@ def create_app(world: World) -> FastAPI:
                     "sessions": len(op.sessions), "cdrs": len(op.cdrs)}
 
     return app
+
+
+def _check_partner(op: Operator, partner: Target) -> None:
+    token = partner.token
+    header = base64.b64encode(token.encode()).decode() if op.spec.version == "2.2.1" else token
+    answer = requests.get(partner.versions_url, headers={"Authorization": f"Token {header}"}, timeout=10)
+    if answer.status_code != 200:
+        raise OcpiError(400, 2001, f"the versions URL {partner.versions_url} refused the token: "
+                        f"HTTP {answer.status_code}")
 
 
 def _select(op: Operator, module: str, now: datetime, start: datetime | None, end: datetime | None) -> list[Any]:

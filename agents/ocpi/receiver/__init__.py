@@ -1,0 +1,1 @@
+"""The OCPI Receiver side: CPOs push their changes to us (PUT/PATCH/POST) and register with us."""
