@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ocpi
 	$(BIN)/python -m bench.parking
 	$(BIN)/python -m bench.forecast
+	$(BIN)/python -m bench.forecast_real
 	$(BIN)/python -m bench.growth
 
 clean:

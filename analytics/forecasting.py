@@ -38,6 +38,7 @@ ORIGINS: dict[Resolution, int] = {"hourly": 3, "daily": 10}  # back-test origins
 SPACING: dict[Resolution, int] = {"hourly": 48, "daily": 7}  # periods between two origins
 MIN_SPAN: dict[Resolution, int] = {"hourly": 48, "daily": 7}  # periods forecast from each origin, at least
 MAX_HISTORY: dict[Resolution, int] = {"hourly": 365 * 24, "daily": 5 * 365}  # older data: slower, not better
+WHOLE_FROM = 5.0  # mean sessions per period from which interval bounds are rounded to whole sessions
 COMBINED = "combination"
 COMBINE_AT_MOST = 3
 
@@ -180,12 +181,41 @@ class Backtest:
     scales: list[float] = field(default_factory=list)
     errors: dict[str, list[np.ndarray]] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)
+    whole: bool = False  # outcomes are whole numbers (sessions): intervals end on whole numbers
 
     def mae(self, model: str) -> float:
         return float(np.mean(np.abs(np.concatenate([e[: self.steps] for e in self.errors[model]]))))
 
-    def residuals(self, model: str) -> np.ndarray:
-        return np.concatenate(self.errors[model])
+    def spread(self, mean: np.ndarray) -> np.ndarray:
+        """How far outcomes are expected to stray from a forecast, up to a common factor: demand is
+        counts (sessions, or kWh summed over them), whose spread grows like the square root of the
+        level, so errors from a quiet spell (a lockdown) do not set the interval of a busy one. The
+        offset (a quarter of the mean outcome) keeps quiet hours from a zero-width interval."""
+        offset = 0.25 * self.level()
+        return np.asarray(np.sqrt(np.maximum(mean, 0.0) + max(offset, 1e-9)), dtype=float)
+
+    def level(self) -> float:
+        """The mean outcome over the back-test periods."""
+        return float(np.mean(np.abs(np.concatenate(self.actuals)))) if self.actuals else 0.0
+
+    def band(self, model: str, mean: np.ndarray, folds: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The 90 % interval around ``mean``: split-conformal quantiles of the back-test errors of
+        ``model`` (those of ``folds``, default all), each divided by its spread, scaled back by
+        the spread of ``mean``."""
+        errors = self.errors.get(model, [])
+        chosen = range(len(errors)) if folds is None else folds
+        if not errors or not chosen:
+            return _bounds(mean, np.zeros_like(mean), np.zeros_like(mean))
+        normalised = np.concatenate([errors[f] / self.spread(self.actuals[f] - errors[f]) for f in chosen])
+        low, high = interval(normalised)
+        spread = self.spread(mean)
+        lower, upper = _bounds(mean, low * spread, high * spread)
+        if self.whole and self.level() >= WHOLE_FROM:
+            # whole sessions: "24.4 to 46.6" is 24 to 47 (cut at 24.4, 24 would be a miss: 86 % of real
+            # daily outcomes inside instead of 90 %). Not for a few sessions per period, where a rounded
+            # bound moves by a large share of the interval (hourly: 97 % inside instead of 91 %).
+            return np.minimum(np.round(lower), np.floor(mean)), np.maximum(np.round(upper), np.ceil(mean))
+        return lower, upper
 
     def scores(self, model: str) -> Scores:
         errors = self.errors[model]
@@ -197,24 +227,23 @@ class Backtest:
             scaled = []
         inside = []
         for fold, fold_errors in enumerate(errors):  # each origin judged by an interval from the others
-            others = [e for other, e in enumerate(errors) if other != fold]
+            others = [other for other in range(len(errors)) if other != fold]
             if others:
-                low, high = interval(np.concatenate(others))
-                predicted = self.actuals[fold][: self.steps] - fold_errors[: self.steps]
-                inside.append(_covered(self.actuals[fold][: self.steps], predicted, low, high))
+                outcome = self.actuals[fold][: self.steps]
+                lower, upper = self.band(model, outcome - fold_errors[: self.steps], others)
+                inside.append((outcome >= lower) & (outcome <= upper))
         return Scores(round(float(np.mean(scaled)), 4) if scaled else math.nan,
                       round(smape(actual, actual - error), 3),
                       round(float(np.mean(np.concatenate(inside))), 3) if inside else math.nan, len(errors))
 
 
-def _covered(actual: np.ndarray, predicted: np.ndarray, low: float, high: float) -> np.ndarray:
-    lower, upper = _bounds(predicted, low, high)
-    return (actual >= lower) & (actual <= upper)
-
-
-def _bounds(mean: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+def _bounds(mean: np.ndarray, low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The interval around ``mean``: never below zero, and always holding the forecast itself."""
     return np.maximum(np.minimum(mean + low, mean), 0.0), np.maximum(mean + high, mean)
+
+
+def _whole(values: np.ndarray) -> bool:
+    return bool(np.all(values == np.round(values)))
 
 
 def backtest(y: pd.Series, x: pd.DataFrame, resolution: Resolution, steps: int,
@@ -228,7 +257,8 @@ def backtest(y: pd.Series, x: pd.DataFrame, resolution: Resolution, steps: int,
     names = models if models is not None else list(CANDIDATES[resolution])
     fit_from = min_train(resolution)
     span = min(max(steps, MIN_SPAN[resolution]), len(y) - fit_from)
-    result = Backtest(min(steps, max(span, 0)), max(span, 0), errors={name: [] for name in names})
+    result = Backtest(min(steps, max(span, 0)), max(span, 0), errors={name: [] for name in names},
+                      whole=_whole(y.to_numpy()))
     if span < 1:
         return result
     origins = sorted(origin for k in range(ORIGINS[resolution])
@@ -287,8 +317,7 @@ def forecast(y: pd.Series, resolution: Resolution, *, steps: int | None = None, 
             notes.append(f"{model} failed on the whole history ({failure}); the next best used")
     assert mean is not None  # the baseline never fails
     scores = {m: result.scores(m) for m in result.errors}
-    low, high = interval(result.residuals(model)) if model in result.errors else (0.0, 0.0)
-    lower, upper = _bounds(mean, low, high)
+    lower, upper = result.band(model, mean)
     if model == COMBINED:
         notes.append("combination of " + ", ".join(members))
     if result.actuals and not np.concatenate(result.actuals).any():
@@ -322,7 +351,8 @@ def var_forecast(frame: pd.DataFrame, *, steps: int | None = None, folds: int = 
     var_train = 8 * 7
     span = min(max(horizon, MIN_SPAN["daily"]), max(7, (len(frame) - var_train) // folds))
     scored = min(horizon, span)
-    backtests = {str(column): Backtest(scored, span, errors={"var": []}) for column in frame.columns}
+    backtests = {str(column): Backtest(scored, span, errors={"var": []}, whole=_whole(frame[column].to_numpy()))
+                 for column in frame.columns}
     notes: list[str] = []
     for fold in range(folds, 0, -1):
         origin = len(frame) - fold * span
@@ -345,15 +375,13 @@ def var_forecast(frame: pd.DataFrame, *, steps: int | None = None, folds: int = 
     for column_index, column in enumerate(frame.columns):
         result = backtests[str(column)]
         scores: dict[str, Scores] = {}
-        low, high = 0.0, 0.0
         if result.actuals:
             scores["var"] = result.scores("var")
-            low, high = interval(result.residuals("var"))
             baseline = backtest(frame[column], features(frame.index, "daily", calendar=calendar), "daily",
                                 horizon, models=[BASELINE])
             if baseline.actuals:
                 scores[BASELINE] = baseline.scores(BASELINE)
-        lower, upper = _bounds(mean[:, column_index], low, high)
+        lower, upper = result.band("var", mean[:, column_index])
         out[str(column)] = Forecast(str(column), "daily", "var", days, _rounded(mean[:, column_index]),
                                     _rounded(lower), _rounded(upper), scores, list(notes))
     return out

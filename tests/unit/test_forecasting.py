@@ -110,6 +110,10 @@ def test_the_interval_is_calibrated_from_backtest_errors() -> None:
     result = forecast(daily, "daily", steps=7)
     width = np.array(result.upper) - np.array(result.lower)
     assert (width > 0).all() and result.scores[result.model].folds >= 5
+    # about 45 sessions a day: an interval of whole sessions; kWh (not whole) keeps its fractions
+    assert all(float(bound).is_integer() for bound in result.lower + result.upper)
+    energy = forecast(daily * 7.31, "daily", steps=7)
+    assert not all(float(bound).is_integer() for bound in energy.lower + energy.upper)
 
 
 @pytest.mark.parametrize("values", [np.zeros(70), np.r_[np.zeros(60), np.arange(1.0, 11.0)], np.full(70, 5.0)])
@@ -123,8 +127,8 @@ def test_dead_new_and_constant_series_get_no_made_up_scores_and_no_warnings(valu
     if np.ptp(values) == 0:  # never moved: no MASE 0 ("perfect") or Infinity, but undefined
         assert baseline["mase"] is None
     if not values.any():
-        assert baseline["smape"] is None
-    assert result.notes and all(" left out: " in note for note in result.notes)
+        assert baseline["smape"] is None and "no demand in any back-test period: scores undefined" in result.notes
+    assert any(" left out: SingularMatrixWarning" in note for note in result.notes)  # said, not printed
 
 
 def test_var_across_areas_uses_neighbours_and_beats_the_baseline() -> None:
