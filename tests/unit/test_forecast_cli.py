@@ -17,6 +17,7 @@ import pytest
 
 from analytics import forecast_cli
 from analytics.forecasting import min_history
+from citiesincharge import cli
 
 
 def _export(path: Path, days: float, stations: int = 2, seed: int = 3) -> Path:
@@ -100,3 +101,21 @@ def test_network_totals_leave_test_sites_out(tmp_path: Path, capsys: pytest.Capt
     printed = capsys.readouterr().out
     assert "test sites (flagged, left out of network totals): '***TEST SITE***'" in printed
     assert len([line for line in printed.splitlines() if line.startswith("network ")]) == 1
+
+
+def test_the_command_line_settles_dates_and_names_a_bad_holiday_region(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    path = _council_export(tmp_path / "export.csv", days=45)
+    # only days 1-12 of each month: every date fits dd/mm and mm/dd
+    text = path.read_text().splitlines()
+    ambiguous = [text[0]] + [line for line in text[1:] if int(line.split(",")[2][:2]) <= 12
+                             and int(line.split(",")[4][:2]) <= 12]
+    path.write_text("\n".join(ambiguous) + "\n")
+    base = ["forecast", "--sessions", str(path), "--by", "network", "--horizon", "daily", "--days", "7"]
+    assert cli.main(base) == 2
+    assert "say which with --dayfirst or --monthfirst" in capsys.readouterr().err
+    assert cli.main([*base, "--dayfirst"]) == 0
+    assert "dates day-first (dd/mm/yyyy), 2025-09-01 .. 2025-10-12" in capsys.readouterr().out
+    monkeypatch.setenv("CIC_HOLIDAYS_SUBDIVISION", "XX")
+    assert cli.main(base) == 2
+    assert "CIC_HOLIDAYS_SUBDIVISION='XX': Value error, GB has no subdivision 'XX'" in capsys.readouterr().err

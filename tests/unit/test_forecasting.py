@@ -18,9 +18,11 @@ import pytest
 from agents.ocpi.simulator.world import World, default_town
 from analytics.forecasting import (
     HORIZON,
+    Calendar,
     Resolution,
     as_json,
     demand_series,
+    features,
     forecast,
     interval,
     mase,
@@ -187,3 +189,12 @@ def test_metrics() -> None:
     train = np.array([1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 2.0])
     assert mase(actual, predicted, train, 3) == pytest.approx((1 / 3) / (1 / 4))
     assert np.isnan(mase(actual, predicted, np.ones(7), 3))  # a series that never moved: undefined, not inf
+
+
+def test_holidays_follow_the_council_region() -> None:
+    # 2025: Easter Monday 21 April is a holiday in England, not in Scotland; Scotland's summer bank
+    # holiday is the first Monday of August (4th), England's the last (25th)
+    days = pd.DatetimeIndex(["2025-04-21", "2025-08-04", "2025-08-25"]).tz_localize("Europe/London")
+    england = features(days, "daily", calendar=Calendar("GB", "ENG"))["holiday"].tolist()
+    scotland = features(days, "daily", calendar=Calendar("GB", "SCT"))["holiday"].tolist()
+    assert england == [1.0, 0.0, 1.0] and scotland == [0.0, 1.0, 0.0]
