@@ -89,11 +89,14 @@ def _table(results: list[Forecast], tests: set[str]) -> list[str]:
     return lines
 
 
-def _series(frame: pd.DataFrame, options: Options) -> tuple[list[Forecast], list[str]]:
+def _series(frame: pd.DataFrame, report: LoadReport, options: Options) -> tuple[list[Forecast], list[str]]:
     exog = load_driver(options.driver) if options.driver else None
     results: list[Forecast] = []
     skipped: list[str] = []
     for resolution in options.resolutions:
+        if resolution == "hourly" and report.dates_only:
+            skipped.append("hourly forecasts: the sessions have dates without times of day")
+            continue
         table = demand_series(frame, resolution, by=options.by, measure=options.measure)
         needed = min_history(resolution)
         for column in table.columns:
@@ -121,7 +124,7 @@ def _load(options: Options) -> tuple[pd.DataFrame, LoadReport]:
 def run(options: Options) -> int:
     try:
         frame, report = _load(options)
-        results, skipped = _series(frame, options)
+        results, skipped = _series(frame, report, options)
     except SessionsFileError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

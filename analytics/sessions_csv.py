@@ -59,6 +59,7 @@ class LoadReport:
     test_sites: list[str] = field(default_factory=list)
     first: pd.Timestamp | None = None
     last: pd.Timestamp | None = None
+    dates_only: bool = False  # starts have no time of day: no hourly series can be made
 
     @property
     def kept(self) -> int:
@@ -157,7 +158,7 @@ def load_sessions(path: Path, *, zone: str = "Europe/London",
         order = date_order([(name, text) for _, text, name in instants], dayfirst)
     except DateOrderError as error:
         raise SessionsFileError(f"{path}: {error}") from None
-    report = LoadReport(path, len(raw), used, order, zone)
+    report = LoadReport(path, len(raw), used, order, zone, dates_only=kind_of(start[0]) == "date")
     rows = _Rows(raw.index)
     out = pd.DataFrame({"station": raw[station_column].str.strip()})
     rows.flag(out["station"] == "", "no station", out["station"])

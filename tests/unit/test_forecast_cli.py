@@ -119,3 +119,16 @@ def test_the_command_line_settles_dates_and_names_a_bad_holiday_region(tmp_path:
     monkeypatch.setenv("CIC_HOLIDAYS_SUBDIVISION", "XX")
     assert cli.main(base) == 2
     assert "CIC_HOLIDAYS_SUBDIVISION='XX': Value error, GB has no subdivision 'XX'" in capsys.readouterr().err
+
+
+def test_an_export_with_dates_only_gets_daily_forecasts_and_no_hourly_ones(tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(8)
+    days = pd.date_range("2025-09-01", periods=60, freq="D")
+    rows = [f"{day:%Y-%m-%d},S1" for day in days for _ in range(rng.poisson(8))]
+    path = tmp_path / "dates.csv"
+    path.write_text("Date,Charger\n" + "\n".join(rows) + "\n")
+    assert forecast_cli.run(forecast_cli.Options(path, steps={"hourly": 48, "daily": 7})) == 0
+    printed = capsys.readouterr().out
+    assert "skipped: hourly forecasts: the sessions have dates without times of day" in printed
+    assert [line.split()[1] for line in printed.splitlines() if line.startswith("S1 ")] == ["daily"]
