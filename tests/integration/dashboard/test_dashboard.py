@@ -6,13 +6,14 @@ operator filter (expected values worked out by hand from the scenario), an alert
 broker appearing on an open page without a reload, CSV downloads equal to their tables, no console
 errors, clear 4xx pages for bad addresses and a clear page when the broker is gone. The clock is
 frozen at ``scenario.NOW``; nothing depends on when the tests run. Screenshots of every page go to
-docs/screenshots/ (the README shows them).
+docs/screenshots/ (the README shows them) when CIC_UPDATE_SCREENSHOTS=1.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import time
 from collections.abc import Iterator
@@ -34,6 +35,8 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
                                 reason="no Chromium at /usr/bin/chromium (.ci/run installs Debian's chromium with apt)")
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency (pip install -e '.[dev]')")
 expect = sync_api.expect
+# The README's pictures are rewritten only when asked (CIC_UPDATE_SCREENSHOTS=1), so that a test run
+# leaves the work tree as it found it; otherwise they go to the test's temporary folder.
 SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 WAIT_MS = 15_000  # the page refreshes every second; this is a deadline, not a pause
 
@@ -289,14 +292,15 @@ def test_a_new_alert_appears_without_a_reload(browser: Browser, town: NgsiLdClie
     assert browser.errors == []
 
 
-def test_screenshots_of_every_page(browser: Browser) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
+def test_screenshots_of_every_page(browser: Browser, tmp_path: Path) -> None:
+    shots = SHOTS if os.environ.get("CIC_UPDATE_SCREENSHOTS") == "1" else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
     for name, path in (("overview", "/"), ("reliability", "/reliability"), ("bays", "/bays"),
                        ("demand", f"/demand?station={scenario.station_id('A1')}"), ("energy", "/energy")):
         page = browser.open(path)
         for chart in page.locator("[data-chart]").all():
             expect(chart.locator("svg")).to_be_visible()
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        page.screenshot(path=str(shots / f"{name}.png"), full_page=True)
     assert browser.errors == []
 
 
