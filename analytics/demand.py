@@ -60,7 +60,8 @@ class DemandWorker(Worker):
         self.kpis = kpis.Publisher.from_settings(context.settings)
         self.council = kpis.council_id(context.settings)
         self.names = kpis.Names(Places(context.client), self.council)
-        minutes = context.settings.demand_retrain_minutes
+        # data time: a simulation at 60x retrains every 6 simulated hours, not every 15 simulated days
+        minutes = context.settings.demand_retrain_minutes / max(1.0, context.clock.scale)
         driver = context.settings.demand_driver_file
         self.driver = load_driver(Path(driver)) if driver else None  # e.g. new EV registrations per month
         self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})

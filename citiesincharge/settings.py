@@ -128,7 +128,8 @@ class Settings(BaseSettings):
         None, description="YAML of per-site overrides: {site id: {grace_minutes, max_stay_minutes}}")
     demand_driver_file: Path | None = Field(
         None, description="CSV (date, value) of an extra demand driver, e.g. new EV registrations per month")
-    demand_retrain_minutes: float = Field(360, gt=0, description="how often demand forecasts are retrained")
+    demand_retrain_minutes: float = Field(
+        360, gt=0, description="how often demand forecasts are retrained, in data-time minutes")
     kpi_provisional_minutes: float = Field(
         60, ge=0, description="data-time minutes between two provisional figures of a daily KPI's running "
                               "period (monthly: 6x, yearly: 24x that; first, final and corrected figures are "
