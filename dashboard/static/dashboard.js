@@ -11,6 +11,7 @@
   var charts = {};
   var maps = {};
   var LETTERS = { available: "A", charging: "C", down: "D", unknown: "?" };
+  var REDUCED_MOTION = window.matchMedia("(prefers-reduced-motion: reduce)");
 
   function readJson(root, attribute, id) {
     var node = root.querySelector("script[" + attribute + '="' + id + '"]');
@@ -27,6 +28,7 @@
       chart = window.echarts.init(holder, null, { renderer: "svg" });
       charts[id] = chart;
     }
+    if (REDUCED_MOTION.matches) { option.animation = false; } /* the person asked for no motion */
     chart.setOption(option, true);
   }
 

@@ -15,106 +15,23 @@ import csv
 import io
 import os
 import re
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
 from citiesincharge.client import NgsiLdClient
-from citiesincharge.settings import Settings
-from tests.support import BrokerProcess, Process, free_port, http_ok
+from tests.support import free_port
 
 from . import scenario
+from .harness import PLAYWRIGHT_REASON, WAIT_MS, Browser, requires_chromium, start_dashboard
 
-CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="no Chromium at /usr/bin/chromium (.ci/run installs Debian's chromium with apt)")
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is a dev dependency (pip install -e '.[dev]')")
+pytestmark = requires_chromium
+sync_api = pytest.importorskip("playwright.sync_api", reason=PLAYWRIGHT_REASON)
 expect = sync_api.expect
 # The README's pictures are rewritten only when asked (CIC_UPDATE_SCREENSHOTS=1), so that a test run
 # leaves the work tree as it found it; otherwise they go to the test's temporary folder.
 SHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
-WAIT_MS = 15_000  # the page refreshes every second; this is a deadline, not a pause
-
-
-def _dashboard(broker_url: str, **env: str) -> tuple[Process, str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    clock = {"CIC_CLOCK_START": scenario.NOW.isoformat(), "CIC_CLOCK_WALL": repr(time.time()),
-             "CIC_CLOCK_SCALE": "1e-9"}  # frozen at scenario.NOW (the scale must be positive)
-    process = Process(["dashboard", "--port", str(port)], lambda: http_ok(url + "/health"),
-                      env={"CIC_BROKER_URL": broker_url, "CIC_TIMEZONE": "Europe/London",
-                           "CIC_DASHBOARD_REFRESH_SECONDS": "1", "CIC_TENANT": "", **clock, **env})
-    return process, url
-
-
-@pytest.fixture(scope="module")
-def town() -> Iterator[NgsiLdClient]:
-    broker = BrokerProcess()
-    client = NgsiLdClient(Settings(broker_url=broker.url, tenant=None))
-    batches = [scenario.places(), [scenario.charger_down_alert()], *scenario.kpis(), *scenario.utilisation(),
-               scenario.forecasts()]
-    for batch in batches:
-        result = client.batch_upsert(batch)
-        assert result.ok, result.errors
-    yield client
-    client.close()
-    broker.stop()
-
-
-@pytest.fixture(scope="module")
-def base(town: NgsiLdClient) -> Iterator[str]:
-    process, url = _dashboard(town.base)
-    yield url
-    process.stop()
-
-
-@dataclass
-class Browser:
-    page: Any
-    base: str
-    errors: list[str] = field(default_factory=list)
-
-    def open(self, path: str) -> Any:
-        response = self.page.goto(self.base + path)
-        assert response is not None and response.status == 200, path
-        expect(self.page.locator("#live")).to_be_visible()
-        return self.page
-
-    def table(self, table_id: str) -> list[list[str]]:
-        """What the table shows: its headings, then each row's cells."""
-        table = self.page.locator(f"#{table_id} table")
-        rows = [table.locator("thead th").all_inner_texts()]
-        rows += [row.locator("td").all_inner_texts() for row in table.locator("tbody tr").all()]
-        return [[cell.strip() for cell in row] for row in rows]
-
-    def row(self, table_id: str, first_cell: str) -> list[str]:
-        found = [r for r in self.table(table_id)[1:] if r and r[0] == first_cell]
-        assert len(found) == 1, (first_cell, self.table(table_id))
-        return found[0]
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def browser(chromium: Any, base: str) -> Iterator[Browser]:
-    context = chromium.new_context(viewport={"width": 1360, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    seen = Browser(page, base)
-    page.on("console", lambda message: seen.errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: seen.errors.append(str(error)))
-    yield seen
-    context.close()
 
 
 def test_the_map_shows_every_station_with_its_status(browser: Browser) -> None:
@@ -325,7 +242,7 @@ def test_the_dashboard_is_read_only(base: str) -> None:
 
 def test_an_unreachable_broker_gives_a_clear_page() -> None:
     dead = f"http://127.0.0.1:{free_port()}"
-    process, url = _dashboard(dead)
+    process, url = start_dashboard(dead)
     try:
         response = requests.get(url + "/", timeout=30)
         assert response.status_code == 503
@@ -336,7 +253,7 @@ def test_an_unreachable_broker_gives_a_clear_page() -> None:
 
 
 def test_behind_the_brokers_token_when_one_is_set(town: NgsiLdClient) -> None:
-    process, url = _dashboard(town.base, CIC_BROKER_AUTH_TOKEN="s3cret-token")
+    process, url = start_dashboard(town.base, CIC_BROKER_AUTH_TOKEN="s3cret-token")
     try:
         assert requests.get(url + "/", timeout=30).status_code == 401
         assert requests.get(url + "/", headers={"Authorization": "Bearer wrong"}, timeout=30).status_code == 401
