@@ -32,7 +32,7 @@ from . import kpis
 from .base import Context, Worker, attribute_value
 from .clock import iso, parse
 from .forecast_models import ModelFailed
-from .forecasting import VAR_MIN_DAYS, Calendar, Forecast, demand_series, forecast, min_history, var_forecast
+from .forecasting import VAR_MIN_DAYS, Calendar, Forecast, better_of, demand_series, forecast, min_history, var_forecast
 from .places import Places
 from .reliability import insert
 from .sessions_csv import load_driver
@@ -221,7 +221,8 @@ class DemandWorker(Worker):
         if areas.shape[1] >= 2 and len(areas) >= VAR_MIN_DAYS:
             try:
                 for area, result in var_forecast(areas, calendar=calendar).items():
-                    entities.append(self._entity(result, ids.organization(area), area=True))
+                    alone = forecast(areas[area], "daily", name=area, exog=self.driver, calendar=calendar)
+                    entities.append(self._entity(better_of(result, alone), ids.organization(area), area=True))
             except ModelFailed as failure:
                 log.warning("demand: no VAR across operators this time: %s", failure)
         if not entities:

@@ -19,8 +19,11 @@ from agents.ocpi.simulator.world import World, default_town
 from analytics.forecasting import (
     HORIZON,
     Calendar,
+    Forecast,
     Resolution,
+    Scores,
     as_json,
+    better_of,
     demand_series,
     features,
     forecast,
@@ -198,3 +201,17 @@ def test_holidays_follow_the_council_region() -> None:
     england = features(days, "daily", calendar=Calendar("GB", "ENG"))["holiday"].tolist()
     scotland = features(days, "daily", calendar=Calendar("GB", "SCT"))["holiday"].tolist()
     assert england == [1.0, 0.0, 1.0] and scotland == [0.0, 1.0, 0.0]
+
+
+def test_a_var_forecast_is_written_only_where_it_back_tested_better() -> None:
+    day = [pd.Timestamp("2026-03-02", tz="UTC")]
+
+    def made(model: str, score: float) -> Forecast:
+        return Forecast("cpoC", "daily", model, day, [1.0], [0.0], [2.0],
+                        {model: Scores(score, 10.0, 0.9, 3), "seasonalNaive": Scores(2.0, 12.0, 0.9, 3)})
+
+    var, theta = made("var", 4.6), made("theta", 1.7)  # the demo's flaky operator: VAR far worse
+    chosen = better_of(var, theta)
+    assert chosen.model == "theta" and set(chosen.scores) == {"theta", "seasonalNaive", "var"}
+    assert better_of(made("var", 0.8), theta).model == "var"
+    assert better_of(made("var", float("nan")), theta).model == "theta"  # an undefined score never wins
