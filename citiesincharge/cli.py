@@ -133,6 +133,20 @@ def _cmd_forecast(args: argparse.Namespace) -> int:
     return int(module.run(options))
 
 
+def _cmd_areas_import(args: argparse.Namespace) -> int:
+    settings = _settings(args, council_id=args.council, council_country=args.country)
+    logs.configure("WARNING")
+    module = importlib.import_module("analytics.planning.cli")
+    options = module.ImportOptions(args.file, args.registrations, args.population_csv, dry_run=args.dry_run)
+    return int(module.import_main(settings, options))
+
+
+def _cmd_areas_stations(args: argparse.Namespace) -> int:
+    settings = _settings(args, council_id=args.council)
+    logs.configure("WARNING")
+    return int(importlib.import_module("analytics.planning.cli").stations_main(settings, write=not args.no_write))
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -265,6 +279,23 @@ def build_parser() -> argparse.ArgumentParser:
                                                       "registrations per month")
     forecast.add_argument("--out", type=Path, help="write the load report, back-test and forecasts as JSON here")
     forecast.set_defaults(run=_cmd_forecast)
+
+    areas = commands.add_parser("areas", help="the council's planning areas (docs/PLANNING.md)").add_subparsers(
+        dest="areas", required=True)
+    area_import = areas.add_parser("import", help="import planning areas from GeoJSON (+ CSV figures per area)")
+    area_import.add_argument("file", type=Path, help="GeoJSON FeatureCollection of Polygon/MultiPolygon areas")
+    area_import.add_argument("--registrations", type=Path,
+                             help="CSV of plug-in vehicles per area over time (area, date, count)")
+    area_import.add_argument("--population-csv", type=Path, help="CSV of population and households without "
+                                                                 "off-street parking per area")
+    area_import.add_argument("--council", help="council whose areas these are (CIC_COUNCIL_ID)")
+    area_import.add_argument("--country", help="the council's country, ISO code (CIC_COUNCIL_COUNTRY, default GB)")
+    area_import.add_argument("--dry-run", action="store_true", help="check the files, write nothing")
+    area_import.set_defaults(run=_cmd_areas_import)
+    area_stations = areas.add_parser("stations", help="count stations and chargers per area by geo-query")
+    area_stations.add_argument("--council", help="council whose areas to count (CIC_COUNCIL_ID)")
+    area_stations.add_argument("--no-write", action="store_true", help="print only; do not write the counts back")
+    area_stations.set_defaults(run=_cmd_areas_stations)
 
     mqtt = commands.add_parser("mqtt", help="an MQTT broker for the demo (Mosquitto if installed, else amqtt)")
     mqtt.add_argument("--port", type=int, default=1883, help="port on 127.0.0.1 (default 1883)")

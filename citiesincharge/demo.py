@@ -31,6 +31,7 @@ import requests
 from paho.mqtt.enums import CallbackAPIVersion
 
 from . import demo_clock, ldcontext, ports
+from .client import NgsiLdClient
 from .settings import Settings
 from .worldclock import WorldClock
 
@@ -119,6 +120,16 @@ def _listening(url: str) -> bool:
         return False
 
 
+def _import_demo_areas(settings: Settings, base: str) -> None:
+    """The town's synthetic planning areas (docs/PLANNING.md), idempotent on a restart; a failure is
+    said and the demo goes on, as nothing else depends on them yet."""
+    planning = importlib.import_module("analytics.planning.cli")
+    with NgsiLdClient(settings, broker_url=base) as client:
+        options = planning.ImportOptions(planning.DEMO_AREAS, planning.DEMO_REGISTRATIONS)
+        if planning.import_main(settings, options, client) != 0:
+            log.warning("the demo's planning areas were not imported (see above)")
+
+
 def run(settings: Settings, *, fresh: bool = False) -> int:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     signal.signal(signal.SIGHUP, _stop_on_sigterm)  # the terminal closed: stop the children too
@@ -164,6 +175,7 @@ def run(settings: Settings, *, fresh: bool = False) -> int:
             mqtt_note = f"{settings.mqtt_url} ({'Mosquitto' if protocol == '5' else 'embedded amqtt, MQTT 3.1.1'})"
         children.start("broker", ["broker", "--host", "127.0.0.1", "--port", str(settings.broker_port),
                                   "--data-dir", str(settings.data_dir)], _answers(base + "/version"))
+        _import_demo_areas(settings, base)
         # weeks of simulated past (replayed from the same origin on a restart), so that the forecasts
         # have history from the start
         children.start("CPO simulator", ["simulate", "cpo", "--speed", repr(settings.demo_speed),

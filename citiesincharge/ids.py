@@ -83,3 +83,8 @@ def parse(value: str) -> EntityRef:
     if not parts:
         raise ValueError(f"{value!r} has no id part after its type")
     return EntityRef(unquote(entity_type), tuple(unquote(p) for p in parts))
+
+
+def planning_area(council: str, code: str) -> str:
+    """A council's planning area (ward, LSOA, grid cell): ``urn:ngsi-ld:PlanningArea:<council>:<code>``."""
+    return entity_id("PlanningArea", council, code)

@@ -175,6 +175,9 @@ class Settings(BaseSettings):
         "council", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="the council's Organization entity is "
         "urn:ngsi-ld:Organization:<this> (the subject of network-wide KPIs)")
     council_name: str = Field("Demo Council", description="the council's name on its Organization entity")
+    council_country: str = Field(
+        "GB", pattern=r"^[A-Za-z]{2}$", description="the council's country (ISO 3166 code): planning areas "
+        "outside it, or with lon/lat swapped for it, are refused by cic areas import")
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
 

@@ -1,0 +1,91 @@
+"""``cic areas import`` and ``cic areas stations``: what a person runs, and what they read back.
+
+Why print before writing: the report of what was kept and skipped is the user's check of their
+own files; a refused file prints its reasons and exits 2 (a mistake to fix), a broker that refuses
+writes exits 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from citiesincharge.client import NgsiLdClient
+from citiesincharge.settings import Settings
+
+from .area_tables import Households, Registrations, TableFileError, load_households, load_registrations
+from .areas_file import AreasFileError, load_areas
+from .entities import import_areas
+from .placement import place_stations, write_counts
+
+DEMO_AREAS = Path(__file__).resolve().parent / "demo-areas.geojson"
+DEMO_REGISTRATIONS = Path(__file__).resolve().parent / "demo-registrations.csv"
+
+
+@dataclass
+class ImportOptions:
+    areas: Path
+    registrations: Path | None = None
+    population: Path | None = None
+    country: str | None = None
+    dry_run: bool = False
+
+
+def import_main(settings: Settings, options: ImportOptions, client: NgsiLdClient | None = None) -> int:
+    country = (options.country or settings.council_country).upper()
+    try:
+        report = load_areas(options.areas, country)
+        codes = {a.code for a in report.areas}
+        registrations: Registrations | None = (
+            load_registrations(options.registrations, codes) if options.registrations else None)
+        households: Households | None = load_households(options.population, codes) if options.population else None
+    except (AreasFileError, TableFileError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for line in report.lines() + (households.report.lines() if households else []) + (
+            registrations.report.lines() if registrations else []):
+        print(line)
+    if options.dry_run:
+        print("dry run: nothing written")
+        return 0
+    own = client is None
+    client = client or NgsiLdClient(settings)
+    try:
+        result = import_areas(client, report.areas, settings.council_id, registrations=registrations,
+                              households=households)
+    finally:
+        if own:
+            client.close()
+    print(f"wrote {result.areas} PlanningArea entities of council {settings.council_id!r} to {client.base}, "
+          f"{result.instances} new plugInVehicles instances")
+    for failure in result.failed:
+        print(f"error: {failure}", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
+def stations_main(settings: Settings, *, write: bool = True, client: NgsiLdClient | None = None) -> int:
+    own = client is None
+    client = client or NgsiLdClient(settings)
+    try:
+        placement = place_stations(client, settings.council_id)
+        failed = write_counts(client, placement, datetime.now(UTC)) if write and placement.stations else []
+    finally:
+        if own:
+            client.close()
+    if not placement.stations:
+        print(f"no PlanningArea of council {settings.council_id!r} in the broker: run cic areas import first",
+              file=sys.stderr)
+        return 1
+    width = max(len(name) for name in placement.names.values())
+    print(f"{'area':<{width}}  stations  chargers")
+    for area_id, stations in placement.stations.items():
+        print(f"{placement.names[area_id]:<{width}}  {len(stations):>8}  {placement.chargers[area_id]:>8}")
+    total = sum(len(s) for s in placement.stations.values())
+    print(f"{total} stations in {len(placement.stations)} areas"
+          + (f"; {placement.shared} claimed by two areas (border or overlap), counted once" if placement.shared
+             else ""))
+    for failure in failed:
+        print(f"error: {failure}", file=sys.stderr)
+    return 1 if failed else 0
