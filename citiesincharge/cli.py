@@ -72,7 +72,8 @@ def _cmd_simulate_cpo(args: argparse.Namespace) -> int:
     logs.configure(settings.log_level)
     importlib.import_module("agents.ocpi.simulator.server").serve(settings, seed=args.seed, speed=args.speed,
                                                                   town=args.town, history_days=args.history_days,
-                                                                  start=args.start)
+                                                                  start=args.start, push=args.push,
+                                                                  push_every=args.push_every)
     return 0
 
 
@@ -211,6 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     cpo.add_argument("--history-days", type=float, default=0, help="days of simulated past already played at start")
     cpo.add_argument("--start", type=_instant, help="simulated instant to start at, ISO 8601 with offset, "
                                                     "e.g. 2026-03-02T03:00:00Z (default: now)")
+    cpo.add_argument("--push", metavar="URL", help="push mode: send every operator's changes to this OCPI Receiver "
+                                                   "(its versions URL), each with its own token, as real CPOs do")
+    cpo.add_argument("--push-every", type=float, default=5.0, help="seconds between two push rounds (default 5)")
     cpo.set_defaults(run=_cmd_simulate_cpo)
 
     parking_sim = simulate.add_parser("parking", help="simulated bay sensors publishing over MQTT")

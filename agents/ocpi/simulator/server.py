@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 
@@ -11,6 +12,7 @@ import uvicorn
 from citiesincharge.settings import Settings
 
 from .app import create_app
+from .push import Pusher, Target
 from .world import TOWNS, World
 
 log = logging.getLogger(__name__)
@@ -22,8 +24,20 @@ def demo_tokens() -> dict[str, str]:
     return {name: folder.joinpath(f"{name}.token").read_text("utf-8").strip() for name in ("cpoA", "cpoB", "cpoC")}
 
 
+def push_forever(pusher: Pusher, world: World, receiver: str, every: float, stop: threading.Event) -> None:
+    """Push mode: every ``every`` seconds, each operator sends what changed to ``receiver`` with its
+    own token. A Receiver that is down costs a round, not the simulator: the next round resends."""
+    while not stop.wait(every):
+        for name, operator in world.operators.items():
+            try:
+                pusher.round(name, Target(receiver, operator.spec.token))
+            except Exception as error:  # a peer's failure is logged, the town goes on
+                log.warning("push of %s to %s failed: %s", name, receiver, error)
+
+
 def serve(settings: Settings, *, seed: int, speed: float, town: str, history_days: float = 0,
-          start: datetime | None = None, host: str = "127.0.0.1") -> None:
+          start: datetime | None = None, host: str = "127.0.0.1", push: str | None = None,
+          push_every: float = 5.0) -> None:
     """``start``: the simulated instant to begin at; by default the wall clock's now (the demo), the
     one place the simulator reads it. Tests pin it: what happens in a minute depends on the hour."""
     history = timedelta(days=history_days)
@@ -39,4 +53,13 @@ def serve(settings: Settings, *, seed: int, speed: float, town: str, history_day
         evses = sum(len(loc.evses) for loc in operator.locations)
         log.info("simulated %s: OCPI %s, %d locations, %d EVSEs at http://%s:%d/ocpi/%s/versions", name,
                  operator.spec.version, len(operator.locations), evses, host, settings.simulator_port, name)
-    uvicorn.run(create_app(world), host=host, port=settings.simulator_port, log_level="warning", access_log=False)
+    app = create_app(world)
+    stop = threading.Event()
+    if push:
+        log.info("push mode: every %g s to %s", push_every, push)
+        threading.Thread(target=push_forever, args=(app.state.pusher, world, push, push_every, stop),
+                         name="push", daemon=True).start()
+    try:
+        uvicorn.run(app, host=host, port=settings.simulator_port, log_level="warning", access_log=False)
+    finally:
+        stop.set()

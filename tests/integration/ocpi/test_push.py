@@ -15,8 +15,10 @@ from agents.ocpi.config import ALL_MODULES, load_operators
 from agents.ocpi.credentials import CredentialStore, register, rotate, unregister
 from agents.ocpi.service import OcpiAgent
 from citiesincharge.client import NgsiLdClient
+from citiesincharge.errors import NotFound
 from citiesincharge.settings import Settings
-from tests.integration.ocpi.conftest import AgentFactory, Served, Simulator, write_operators
+from tests.integration.ocpi.conftest import QUIET_START, AgentFactory, Served, Simulator, write_operators
+from tests.support import Process, free_port, http_ok, wait_until
 
 CPOS = ("cpoA", "cpoB", "cpoC")
 TYPES = ("EVChargingStation", "EVSE", "ChargingSession", "ChargeDetailRecord", "ChargingTariff")
@@ -98,3 +100,47 @@ def test_register_poll_with_c_rotate_unregister(tmp_path: Path, simulator: Simul
     assert not file.exists()
     assert not agent.syncs["cpoA"].sync("tariffs")  # no token left
     agent.db.close()
+
+
+def test_cic_simulate_cpo_push_sends_the_town_to_a_receiver_by_itself(
+        tmp_path: Path, serve_agent: Callable[[OcpiAgent], Served], broker_url: str, tenant: str,
+        ngsi: NgsiLdClient) -> None:
+    """``cic simulate cpo --push URL``: no poll and no admin call; every round each operator sends what
+    changed, with its own token, and a status change reaches the broker by the next round."""
+    port = free_port()
+    sim_url = f"http://127.0.0.1:{port}"
+    operators = load_operators(write_operators(tmp_path, sim_url))
+    tokens = {op.name: {"receiver_token_file": str(op.token_file)} for op in operators}
+    config = Settings(broker_url=broker_url, tenant=tenant, data_dir=tmp_path, ocpi_timeout=2)
+    receiving = OcpiAgent(config, load_operators(write_operators(tmp_path, sim_url, **tokens)),
+                          db_path=tmp_path / "agent.sqlite")
+    receiver = serve_agent(receiving)
+    pushing = Process(["simulate", "cpo", "--port", str(port), "--speed", "0", "--seed", "7", "--start", QUIET_START,
+                       "--push", f"{receiver.url}/ocpi/versions", "--push-every", "0.2"],
+                      lambda: http_ok(f"{sim_url}/admin/cpoA/summary"))
+    try:
+        town = {cpo: requests.get(f"{sim_url}/admin/{cpo}/summary", timeout=10).json() for cpo in CPOS}
+        evses = sum(len(summary["evses"]) for summary in town.values())
+
+        def arrived() -> bool:
+            receiving.outbox.flush()
+            try:
+                return ngsi.count_entities(type="EVSE") == evses
+            except NotFound:  # the tenant exists from the first write on
+                return False
+
+        wait_until(arrived, timeout=60, interval=0.2)
+        uid = next(iter(town["cpoA"]["evses"]))
+        requests.post(f"{sim_url}/admin/advance", params={"minutes": 1}, timeout=10).raise_for_status()  # a new instant
+        requests.post(f"{sim_url}/admin/cpoA/evses/{uid}/status", json={"status": "OUTOFORDER"},
+                      timeout=10).raise_for_status()
+
+        def out_of_order() -> bool:
+            receiving.outbox.flush()
+            found = ngsi.find_entity(f"urn:ngsi-ld:EVSE:cpoA:{uid}", options="keyValues")
+            return found is not None and found["status"] == "OUTOFORDER"
+
+        wait_until(out_of_order, timeout=30, interval=0.2)
+    finally:
+        pushing.stop()
+        receiving.db.close()
