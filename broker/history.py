@@ -59,6 +59,14 @@ def iso(milliseconds: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{milliseconds % 1000:03d}Z"
 
 
+class _PerThread(threading.local):
+    """One thread's (de)compressors, made on first use in that thread."""
+
+    def __init__(self) -> None:
+        self.compressor: zstandard.ZstdCompressor | None = None
+        self.decompressors: dict[int, zstandard.ZstdDecompressor] = {}
+
+
 class Codec:
     """Compresses instances with the newest vendored dictionary; expands rows made with any of them.
 
@@ -74,22 +82,21 @@ class Codec:
         if current not in self._dictionaries:
             raise RuntimeError(f"the history dictionary {current} is missing from {folder}")
         self.current = self._dictionaries[current]
-        self._local = threading.local()
+        self._local = _PerThread()
 
     def compress(self, document: bytes) -> bytes:
-        compressor = getattr(self._local, "compressor", None)
-        if compressor is None:
-            compressor = self._local.compressor = zstandard.ZstdCompressor(
-                level=LEVEL, dict_data=self.current, write_checksum=False, write_content_size=True)
-        return compressor.compress(document)
+        local = self._local
+        if local.compressor is None:
+            local.compressor = zstandard.ZstdCompressor(level=LEVEL, dict_data=self.current, write_checksum=False,
+                                                        write_content_size=True)
+        return local.compressor.compress(document)
 
     def expand(self, blob: bytes) -> bytes:
         """The JSON of a compressed row (a row of the former layout, plain JSON, as it is)."""
         if not blob.startswith(ZSTD_MAGIC):
             return blob
         dict_id = zstandard.get_frame_parameters(blob).dict_id
-        decompressors: dict[int, zstandard.ZstdDecompressor] = getattr(self._local, "decompressors", None) or {}
-        self._local.decompressors = decompressors
+        decompressors = self._local.decompressors
         decompressor = decompressors.get(dict_id)
         if decompressor is None:
             if dict_id not in self._dictionaries:
