@@ -33,11 +33,12 @@ from .places import Places
 log = logging.getLogger(__name__)
 
 Frequency = Literal["daily", "monthly", "yearly"]
-Scope = Literal["evse", "station", "site", "operator", "council"]
+Scope = Literal["evse", "station", "site", "operator", "council", "area"]
 
 COUNCIL = ids.organization("council")  # the default CIC_COUNCIL_ID's entity
 RELATIONSHIP: dict[str, str] = {"evse": "refEVSE", "station": "refEVChargingStation", "site": "refParkingSite",
-                                "operator": "refOrganization", "council": "refOrganization"}
+                                "operator": "refOrganization", "council": "refOrganization",
+                                "area": "refPlanningArea"}
 TITLES = {
     "reliability": "Reliability", "rapidReliability": "Rapid-charger reliability", "mttrHours": "Mean time to repair",
     "mtbfHours": "Mean time between failures", "incidents": "Incidents", "incidentLog": "Incident log",

@@ -154,6 +154,14 @@ def _cmd_areas_stations(args: argparse.Namespace) -> int:
     return int(importlib.import_module("analytics.planning.cli").stations_main(settings, write=not args.no_write))
 
 
+def _cmd_plan(args: argparse.Namespace) -> int:
+    settings = _settings(args, council_id=args.council)
+    logs.configure("WARNING")
+    _one_blas_thread()
+    return int(importlib.import_module("analytics.planning.cli").plan_main(settings, at=args.at,
+                                                                             write=not args.no_write))
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -306,6 +314,13 @@ def build_parser() -> argparse.ArgumentParser:
     area_stations.add_argument("--council", help="council whose areas to count (CIC_COUNCIL_ID)")
     area_stations.add_argument("--no-write", action="store_true", help="print only; do not write the counts back")
     area_stations.set_defaults(run=_cmd_areas_stations)
+
+    plan = commands.add_parser("plan", help="rank the planning areas for new chargers and say why "
+                                            "(docs/PLANNING.md)")
+    plan.add_argument("--council", help="council whose areas to rank (CIC_COUNCIL_ID)")
+    plan.add_argument("--at", type=_instant, help="data time to plan at, ISO 8601 with offset (default: now)")
+    plan.add_argument("--no-write", action="store_true", help="print only; do not write the plan to the context")
+    plan.set_defaults(run=_cmd_plan)
 
     mqtt = commands.add_parser("mqtt", help="an MQTT broker for the demo (Mosquitto if installed, else amqtt)")
     mqtt.add_argument("--port", type=int, default=1883, help="port on 127.0.0.1 (default 1883)")

@@ -179,6 +179,22 @@ class Settings(BaseSettings):
         "GB", pattern=r"^[A-Za-z]{2}$", description="the council's country (ISO 3166 code): planning areas "
         "outside it, or with lon/lat swapped for it, are refused by cic areas import")
 
+    # -- roll-out planning (cic plan; docs/PLANNING.md) -------------------------------------------
+    plan_weight_saturation: float = Field(0.30, ge=0, description="plan score weight: share of hours every "
+                                          "charger of the area was busy")
+    plan_weight_demand: float = Field(0.25, ge=0, description="plan score weight: projected kWh per charger "
+                                      "next year")
+    plan_weight_coverage: float = Field(0.20, ge=0, description="plan score weight: share of the area farther "
+                                        "than plan_gap_metres from a charger")
+    plan_weight_households: float = Field(0.15, ge=0, description="plan score weight: households without "
+                                          "off-street parking")
+    plan_weight_reliability: float = Field(0.10, ge=0, description="plan score weight: share of time the "
+                                           "area's chargers were down")
+    plan_gap_metres: float = Field(500.0, gt=0, description="straight-line distance to a charger beyond which "
+                                   "a part of an area counts as a coverage gap")
+    plan_every_hours: float = Field(24.0, gt=0, description="data-time hours between two plans computed by "
+                                    "the analytics service (cic plan computes one at once)")
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
 
     @field_validator("timezone")

@@ -13,12 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from citiesincharge.client import NgsiLdClient
+from citiesincharge.errors import NgsiLdClientError
 from citiesincharge.settings import Settings
 
 from .area_tables import Households, Registrations, TableFileError, load_households, load_registrations
 from .areas_file import AreasFileError, load_areas
 from .entities import import_areas
 from .placement import place_stations, write_counts
+from .plan import describe, run
 
 DEMO_AREAS = Path(__file__).resolve().parent / "demo-areas.geojson"
 DEMO_REGISTRATIONS = Path(__file__).resolve().parent / "demo-registrations.csv"
@@ -89,3 +91,31 @@ def stations_main(settings: Settings, *, write: bool = True, client: NgsiLdClien
     for failure in failed:
         print(f"error: {failure}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def plan_main(settings: Settings, *, at: datetime | None = None, write: bool = True,
+              client: NgsiLdClient | None = None) -> int:
+    """``cic plan``: rank the council's areas now (or as of ``at``), print why, and write it to the context."""
+    own = client is None
+    client = client or NgsiLdClient(settings)
+    try:
+        now = at or settings.world_clock().now()
+        result = run(client, settings, now, write=None if write else (lambda _entities: None))
+    except NgsiLdClientError as error:  # e.g. a tenant nothing was ever written to
+        print(f"error: {client.base}: {error}", file=sys.stderr)
+        return 1
+    finally:
+        if own:
+            client.close()
+    if not result.ranking:
+        print(f"no PlanningArea of council {settings.council_id!r} in the broker: run cic areas import first",
+              file=sys.stderr)
+        return 1
+    for line in describe(result):
+        print(line)
+    if write:
+        print(f"wrote the plan to {client.base}: planScore, planRank, planReasons, recommendedChargerKind on "
+              f"{len(result.ranking)} PlanningArea entities, their monthly KPIs and yearly DemandForecasts")
+    for failure in result.failed:
+        print(f"error: {failure}", file=sys.stderr)
+    return 1 if result.failed else 0
