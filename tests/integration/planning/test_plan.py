@@ -143,7 +143,7 @@ def test_indicators_are_monthly_kpis_and_growth_a_yearly_forecast(settings: Sett
     assert by_name["saturation"]["calculationFrequency"]["value"] == "monthly"
     assert by_name["saturation"]["kpiValue"]["provisional"]["value"] is True  # November still running
     assert by_name["areaReliability"]["kpiValue"]["value"] == 1
-    assert "Saturation, Busy, November 2026" == by_name["saturation"]["name"]["value"]
+    assert by_name["saturation"]["name"]["value"] == "Saturation, Busy, November 2026"
     forecasts = {f["refPlanningArea"]["object"].rsplit(":", 1)[1]: f
                  for f in client.query_entities(type="DemandForecast", q='resolution=="P1Y"')}
     assert set(forecasts) == {"BUSY", "IDLE", "BARE"}
