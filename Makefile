@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.forecast
 	$(BIN)/python -m bench.forecast_real
 	$(BIN)/python -m bench.growth
+	$(BIN)/python -m bench.planning
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

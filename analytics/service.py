@@ -39,7 +39,8 @@ CHECK_SECONDS = 60.0
 
 
 WORKERS = {"health": "analytics.health:HealthWorker", "violations": "analytics.violations:ViolationsWorker",
-           "energy": "analytics.energy:EnergyWorker", "demand": "analytics.demand:DemandWorker"}
+           "energy": "analytics.energy:EnergyWorker", "demand": "analytics.demand:DemandWorker",
+           "planning": "analytics.planning.worker:PlanningWorker"}
 
 
 def worker_class(name: str) -> type[Worker]:

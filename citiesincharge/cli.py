@@ -263,7 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     register.set_defaults(run=_cmd_ocpi_register)
 
     analytics = commands.add_parser("analytics", help="run the analytics workers (default: all)")
-    analytics.add_argument("--worker", action="append", choices=("health", "violations", "energy", "demand"),
+    analytics.add_argument("--worker", action="append",
+                           choices=("health", "violations", "energy", "demand", "planning"),
                            help="run only this worker (repeatable)")
     analytics.set_defaults(run=_cmd_analytics)
 

@@ -192,7 +192,8 @@ def run(settings: Settings, *, fresh: bool = False) -> int:
         print(f"""
 CitiesInCharge demo is up (data in {settings.data_dir}/). Simulated time runs {settings.demo_speed:g}x real time,
 after {town.history.days} simulated days of history (the first OCPI sync takes a few minutes to bring them in).
-  dashboard          : {dashboard}/   (Overview, Reliability & SLA, Blocked bays, Demand, Energy & revenue)
+  dashboard          : {dashboard}/   (Overview, Reliability & SLA, Blocked bays, Demand, Energy & revenue,
+                       Where next)
   NGSI-LD broker     : {base}/ngsi-ld/v1   (version: {base}/version, metrics: {base}/metrics)
   API docs (offline) : {base}/docs
   project @context   : {context}
@@ -200,7 +201,8 @@ after {town.history.days} simulated days of history (the first OCPI sync takes a
   MQTT               : {mqtt_note}, bay sensors of three vendors
   OCPI agent status  : {ocpi_status}/status     (metrics: {ocpi_status}/metrics)
   parking agent      : {parking_status}/status  (metrics: {parking_status}/metrics)
-  analytics workers  : {analytics_status}/status (health & SLA, blocked bays, energy & revenue, demand)
+  analytics workers  : {analytics_status}/status (health & SLA, blocked bays, energy & revenue, demand,
+                       roll-out planning: cic plan --help)
 
 Try:
   curl -s '{base}/ngsi-ld/v1/entities?type=EVChargingStation&count=true&limit=3&options=keyValues' -H '{link}'

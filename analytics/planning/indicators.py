@@ -26,7 +26,7 @@ from shapely.geometry.base import BaseGeometry
 
 from .coverage import coverage
 from .growth import MIN_MONTHS, Projection, VehicleTrend, monthly_rate, project
-from .occupancy import HOUR, Intervals, occupancy, saturated_hours
+from .occupancy import HOUR, Intervals, StatusChanges, occupancy, saturated_hours
 
 RAPID_KW = 50.0
 GROWTH_MONTHS = 12  # complete months of energy figures the demand rate is learnt from
@@ -65,6 +65,7 @@ class PlanInputs:
     energy: list[list[tuple[date, float, int]]] = field(default_factory=list)
     period_month: date | None = None  # the month of ``energy`` the period's sessions and kWh are read from
     gap_m: float = 500.0
+    changes: StatusChanges | None = None  # the chargers' status changes as arrays, else from their timelines
 
 
 @dataclass
@@ -88,8 +89,8 @@ def _vehicles_at(trend: VehicleTrend | None, months: Sequence[date]) -> list[flo
 def compute(inputs: PlanInputs) -> list[AreaFigures]:
     """The indicators of every area, in the order of ``inputs.areas``."""
     hours = int((inputs.end - inputs.start).total_seconds() // HOUR)
-    timelines = [c.timeline for c in inputs.chargers]
-    use = occupancy(Intervals.from_timelines(timelines, inputs.start, inputs.end), len(timelines), inputs.start,
+    changes = inputs.changes or StatusChanges.from_timelines([c.timeline for c in inputs.chargers])
+    use = occupancy(Intervals.from_changes(changes, inputs.start, inputs.end), len(inputs.chargers), inputs.start,
                     hours)
     rows: list[list[int]] = [[] for _ in inputs.areas]
     for row, charger in enumerate(inputs.chargers):
