@@ -128,6 +128,7 @@ def compute(inputs: PlanInputs) -> list[AreaFigures]:
             "utilisation": _ratio(float(use.occupied_seconds[rows[index]].sum()), known) if n else None,
             "reliability": (1 - float(use.down_seconds[rows[index]].sum()) / known) if known else None,
             "saturation": _ratio(saturated, counted),
+            "saturationHours": counted,  # the hours it is judged on: every charger's state known
             "sessionsPerCharger": _ratio(sessions, n), "kWhPerCharger": _ratio(kwh, n),
             "projectedKWh1y": projection.kwh[0] if projection else None,
             "projectedKWh3y": projection.kwh[-1] if projection else None,

@@ -27,6 +27,7 @@ from .indicators import GROWTH_MONTHS, AreaInput, ChargerInput, PlanInputs
 from .placement import Placement, place_stations
 
 log = logging.getLogger(__name__)
+NOT_PUBLIC = ("REMOVED", "PLANNED")  # EVSEs that are no (longer a) public charger: not counted in any area
 LOOKBACK = timedelta(days=7)  # status history read before the period, for each charger's state at its start
 
 
@@ -113,7 +114,9 @@ def gather(client: NgsiLdClient, council: str, period: Period, now: datetime, *,
     end = min(period.end, now.replace(minute=0, second=0, microsecond=0))
     timelines = read_timelines(client, period.start, end)
     chargers = []
-    for evse in client.query_entities(type="EVSE", attrs=["maxPower", "refEVChargingStation"]):
+    for evse in client.query_entities(type="EVSE", attrs=["maxPower", "refEVChargingStation", "status"]):
+        if attribute_value(evse, "status") in NOT_PUBLIC:
+            continue
         station = attribute_value(evse, "refEVChargingStation")
         chargers.append(ChargerInput(evse["id"], station_area.get(str(station)), _number(attribute_value(
             evse, "maxPower")), timelines.get(evse["id"], [])))

@@ -165,17 +165,20 @@ def occupancy(intervals: Intervals, chargers: int, start: datetime, hours: int, 
 
 
 def saturated_hours(occupied: Occupancy, groups: Iterable[Sequence[int]]) -> list[tuple[int, int]]:
-    """Per group of charger rows (an area's chargers): (hours in which every charger with a known state
-    was busy and at least one was known, hours in which at least one was known)."""
+    """Per group of charger rows (an area's chargers): (hours in which every charger was busy, hours in
+    which every charger's state was known).
+
+    An hour in which any charger's state is unknown is not judged at all: leaving that charger out
+    would call an hour saturated because the one charger known in it was busy (a feed that has only
+    just started, or that lost most chargers, would look saturated).
+    """
     out: list[tuple[int, int]] = []
     for rows in groups:
         if not rows:
             out.append((0, 0))
             continue
         index = np.asarray(rows, dtype=np.int64)
-        known = occupied.known[index]
-        any_known = known.any(axis=0)
-        # an unknown charger neither saturates nor relieves an hour: it is left out of "every"
-        all_busy = np.all(occupied.busy[index] | ~known, axis=0) & any_known
-        out.append((int(all_busy.sum()), int(any_known.sum())))
+        all_known = occupied.known[index].all(axis=0)
+        all_busy = occupied.busy[index].all(axis=0) & all_known
+        out.append((int(all_busy.sum()), int(all_known.sum())))
     return out

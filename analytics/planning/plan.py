@@ -36,8 +36,8 @@ Write = Callable[[list[dict[str, Any]]], None]
 
 #: indicators kept as monthly KPIs per area: (title, unit code, what it is)
 AREA_KPIS: dict[str, tuple[str, str | None, str]] = {
-    "saturation": ("Saturation", None, "share of the hours with a known state in which every charger of the "
-                   "area was occupied or down (for at least half the hour)"),
+    "saturation": ("Saturation", None, "share of the hours in which every charger of the area had a known "
+                   "state and every one was occupied or down (for at least half the hour)"),
     "utilisation": ("Utilisation", None, "occupied share of the known time of the area's chargers"),
     "areaReliability": ("Reliability of the area's chargers", None, "share of the known time the area's "
                         "chargers were not down"),

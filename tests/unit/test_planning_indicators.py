@@ -45,8 +45,9 @@ def test_hours_are_cut_exactly_and_unknown_time_is_not_counted() -> None:
     assert use.occupied_seconds.tolist() == [3.25 * 3600, 0, 0]
     assert use.down_seconds.tolist() == pytest.approx([0, 1.6 * 3600, 0])
     assert use.known_seconds.tolist() == pytest.approx([8 * 3600, 4.6 * 3600, 0])
-    # hours 1-4: charger 0 busy and charger 1 busy or unknown -> saturated; hour 0: charger 0 free
-    assert saturated_hours(use, [[0, 1], [2], []]) == [(4, 8), (0, 0), (0, 0)]
+    # both known in hours 2, 3, 5, 6, 7; both busy in 2 and 3. Hours 1 and 4 (charger 0 busy, charger 1
+    # unknown) are not judged: one busy charger among unknowns is no evidence of saturation
+    assert saturated_hours(use, [[0, 1], [2], [], [0]]) == [(2, 5), (0, 0), (0, 0), (4, 8)]
 
 
 def test_occupancy_blocks_give_the_same_answer_as_one_block() -> None:
