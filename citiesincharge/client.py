@@ -270,11 +270,11 @@ class NgsiLdClient:
 
     def temporal_query(self, *, type: str | None = None, q: str | None = None, attrs: list[str] | None = None,
                        timerel: str | None = None, time_at: str | None = None,
-                       end_time_at: str | None = None, options: str | None = None,
+                       end_time_at: str | None = None, options: str | None = None, last_n: int | None = None,
                        page_size: int = 100) -> Iterator[dict[str, Any]]:
         params: dict[str, Any] = {"type": type, "q": q, "attrs": ",".join(attrs) if attrs else None,
                                   "timerel": timerel, "timeAt": time_at, "endTimeAt": end_time_at,
-                                  "options": options, "limit": page_size}
+                                  "options": options, "lastN": last_n, "limit": page_size}
         offset = 0
         while True:
             page = self.request("GET", f"{_API}/temporal/entities", params={**params, "offset": offset},

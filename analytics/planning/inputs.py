@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -28,7 +29,6 @@ from .placement import Placement, place_stations
 
 log = logging.getLogger(__name__)
 NOT_PUBLIC = ("REMOVED", "PLANNED")  # EVSEs that are no (longer a) public charger: not counted in any area
-LOOKBACK = timedelta(days=7)  # status history read before the period, for each charger's state at its start
 
 
 def _instances(entity: dict[str, Any], name: str) -> list[dict[str, Any]]:
@@ -57,18 +57,26 @@ def read_vehicles(client: NgsiLdClient) -> dict[str, list[tuple[date, int]]]:
 
 
 def read_timelines(client: NgsiLdClient, start: datetime, end: datetime) -> dict[str, list[tuple[datetime, str]]]:
-    """Each EVSE's status changes from shortly before ``start`` to ``end``; a charger whose current status
-    was set before the window began held it throughout."""
+    """Each EVSE's status at ``start`` (its last change before it, ``lastN=1``) and its changes up to ``end``.
+
+    Where the broker keeps no history, a current status observed before ``start`` held throughout.
+    """
     timelines: dict[str, dict[datetime, str]] = defaultdict(dict)
+
+    def add(entities: Iterator[dict[str, Any]]) -> None:
+        for entity in entities:
+            for instance in _instances(entity, "status"):
+                if "observedAt" in instance:
+                    timelines[entity["id"]][parse(str(instance["observedAt"]))] = str(instance.get("value"))
+
+    add(client.temporal_query(type="EVSE", attrs=["status"], timerel="before", time_at=iso(start), last_n=1))
+    add(client.temporal_query(type="EVSE", attrs=["status"], timerel="between", time_at=iso(start),
+                              end_time_at=iso(end)))
     for entity in client.query_entities(type="EVSE", attrs=["status"]):
         status = entity.get("status")
-        if isinstance(status, dict) and "observedAt" in status and parse(status["observedAt"]) <= start - LOOKBACK:
+        if (entity["id"] not in timelines and isinstance(status, dict) and "observedAt" in status
+                and parse(status["observedAt"]) <= start):
             timelines[entity["id"]][parse(status["observedAt"])] = str(status["value"])
-    for entity in client.temporal_query(type="EVSE", attrs=["status"], timerel="between",
-                                        time_at=iso(start - LOOKBACK), end_time_at=iso(end)):
-        for instance in _instances(entity, "status"):
-            if "observedAt" in instance:
-                timelines[entity["id"]][parse(str(instance["observedAt"]))] = str(instance.get("value"))
     return {evse: sorted(changes.items()) for evse, changes in timelines.items()}
 
 
