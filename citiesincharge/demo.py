@@ -159,6 +159,7 @@ def run(settings: Settings, *, fresh: bool = False) -> int:
            "CIC_PARKING_AGENT_PORT": str(settings.parking_agent_port),
            "CIC_MQTT_URL": settings.mqtt_url, "CIC_MQTT_PROTOCOL": settings.mqtt_protocol,
            "CIC_ANALYTICS_PORT": str(settings.analytics_port), "CIC_DEMAND_RETRAIN_MINUTES": "10",
+           "CIC_PLAN_EVERY_HOURS": "6",  # a plan every 6 simulated hours (6 minutes at 60x): the map keeps up
            "CIC_DASHBOARD_PORT": str(settings.dashboard_port), "CIC_DASHBOARD_HOST": "127.0.0.1",
            # the simulators run ahead of the wall clock, all on the one clock of this run
            "CIC_PARKING_MAX_CLOCK_SKEW": "0", "CIC_ANALYTICS_TIME_SCALE": repr(settings.demo_speed),
