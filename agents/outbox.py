@@ -27,6 +27,10 @@ from .db import AgentDb
 from .quarantine import Quarantine
 
 log = logging.getLogger(__name__)
+#: longest wait between two tries while the broker is away. Short on purpose: a try is one request the
+#: broker refuses at once while it is down, and a 16-30 s backoff grown during a long outage kept
+#: writes waiting ~11 s after the broker was back (issue 16). Two seconds cost nothing and resume fast.
+MAX_PROBE_S = 2.0
 _RETRYABLE_ENTITY_ERRORS = {"LdContextNotAvailable", "InternalError", "NonexistentTenant"}
 
 
@@ -35,6 +39,18 @@ class FlushResult:
     sent: int = 0
     rejected: int = 0
     broker_down: bool = False
+
+
+def _distinct_prefix(rows: list[Any]) -> list[Any]:
+    """The rows up to (not including) the first that names an entity already among them: one batch never
+    writes an entity twice, so each of its changes reaches the history in order on any broker (the
+    NGSI-LD spec leaves a batch that names an entity twice to the broker)."""
+    seen: set[str] = set()
+    for index, row in enumerate(rows):
+        if row[1] in seen:
+            return rows[:index]
+        seen.add(row[1])
+    return rows
 
 
 class Outbox:
@@ -95,11 +111,12 @@ class Outbox:
         result = FlushResult()
         batches = 0
         while max_batches is None or batches < max_batches:
-            rows = self.db.execute("SELECT seq, body FROM outbox ORDER BY seq LIMIT ?", (self.batch_size,))
+            rows = _distinct_prefix(self.db.execute("SELECT seq, entity_id, body FROM outbox ORDER BY seq LIMIT ?",
+                                                    (self.batch_size,)))
             if not rows:
                 break
             batches += 1
-            entities = [orjson.loads(body) for _seq, body in rows]
+            entities = [orjson.loads(body) for _seq, _id, body in rows]
             last_seq = rows[-1][0]
             try:
                 outcome = self.client.batch_upsert(entities, mode="update")
@@ -175,7 +192,7 @@ class Outbox:
                 result = FlushResult(broker_down=True)
             if result.broker_down:
                 self._stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+                backoff = min(backoff * 2, MAX_PROBE_S)
                 self._wake.set()
             else:
                 backoff = 0.5

@@ -1,12 +1,13 @@
-"""From MQTT messages to ParkingSpot writes: judge each message, order, coalesce, queue.
+"""From MQTT messages to ParkingSpot writes: judge each message, order, queue every change.
 
 Per batch of messages (gathered for ``CIC_PARKING_BATCH_MS``) each message is judged on its own
 (``agents/parking/reading.py``): the topic names the vendor mapping; the payload is decoded and
 checked; the sensor id finds the bay in the registry. A message that cannot be read is quarantined
 with a reason a person understands. A bay's event older than what is already known is stale and
 dropped (late and duplicate deliveries are normal in MQTT); an event that repeats the known status
-only refreshes the bay's heartbeat; the rest is coalesced per bay (the newest wins) and queued in
-the outbox in one transaction together with the bays' new state and the batch's quarantined
+only refreshes the bay's heartbeat; every remaining change of a bay is queued, in event order (not
+only its newest: the history is what the analytics read stays from), in the outbox in one
+transaction together with the bays' new state and the batch's quarantined
 messages, so every message of the batch has its outcome stored at once (and only then is
 acknowledged).
 
@@ -92,7 +93,6 @@ class BatchResult:
     written: int = 0
     stale: int = 0
     repeated: int = 0
-    coalesced: int = 0  # superseded by a newer event of the same bay in the same batch
     quarantined: int = 0
     sites: set[str] = field(default_factory=set)
     queued_seq: int = 0
@@ -103,7 +103,7 @@ class BatchResult:
 
     def merge(self, other: BatchResult) -> BatchResult:
         """The two results as one (for a batch stored one message at a time)."""
-        for name in ("written", "stale", "repeated", "coalesced", "quarantined"):
+        for name in ("written", "stale", "repeated", "quarantined"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.sites |= other.sites
         self.queued_seq = max(self.queued_seq, other.queued_seq)
@@ -220,9 +220,9 @@ class Pipeline:
                 readings.append(verdict)
             else:
                 rejections.append(verdict)
-        newest = self._newest_per_bay(readings, result)
-        changed, updates = self._changes(newest, result)
-        devices = self._devices(newest.values(), {e["id"] for e in changed})
+        per_bay = self._per_bay(readings, result)
+        changed, updates = self._changes(per_bay, result)
+        devices = self._devices([events[-1] for events in per_bay.values()], {e["id"] for e in changed})
         if updates or rejections or devices:
             def keep(conn: sqlite3.Connection) -> None:
                 self._save(conn, updates)
@@ -332,47 +332,61 @@ class Pipeline:
         return BatchResult(quarantined=1, done=[message])
 
     @staticmethod
-    def _newest_per_bay(readings: Iterable[Reading], result: BatchResult) -> dict[str, Reading]:
-        """Coalesce a batch: per bay only its newest event (ties: the later arrival) goes on."""
-        newest: dict[str, Reading] = {}
+    def _per_bay(readings: Iterable[Reading], result: BatchResult) -> dict[str, list[Reading]]:
+        """A batch's events per bay, oldest first (ties: arrival order); the same status delivered twice
+        in a row is one event."""
+        per_bay: dict[str, list[Reading]] = {}
         for current in readings:
-            entity_id = current.entity["id"]
-            known = newest.get(entity_id)
-            if known is None:
-                newest[entity_id] = current
-            elif current.entity["status"] == known.entity["status"]:
-                result.repeated += 1  # the same event delivered twice
-            elif current.observed >= known.observed:
-                newest[entity_id] = current
-                result.coalesced += 1
-            else:
-                result.stale += 1
-        return newest
+            per_bay.setdefault(current.entity["id"], []).append(current)
+        for entity_id, events in per_bay.items():
+            events.sort(key=lambda r: r.observed)  # stable: equal instants keep their arrival order
+            kept = [events[0]]
+            for current in events[1:]:
+                if current.entity["status"]["value"] == kept[-1].entity["status"]["value"]:
+                    result.repeated += 1
+                else:
+                    kept.append(current)
+            per_bay[entity_id] = kept
+        return per_bay
 
-    def _changes(self, candidates: dict[str, Reading], result: BatchResult
+    def _changes(self, candidates: dict[str, list[Reading]], result: BatchResult
                  ) -> tuple[list[dict[str, Any]], dict[str, BayState]]:
-        """The entities to write and the bays' new states (stale events and heartbeats sorted out)."""
+        """The entities to write, in rounds, and the bays' new states (stale events and heartbeats sorted out).
+
+        Every change of a bay goes on, not only its newest: under a burst a bay's occupied-then-free
+        within one batch is a stay the analytics must see in the history (merging them lost a third of
+        the changes). Round *k* holds each bay's *k*-th change, so the outbox can send each round as
+        one batch in which no entity appears twice (brokers differ on a batch naming an entity twice).
+        """
         known = self._broker_states(list(candidates)) if self.broker_check and candidates else {}
-        changed: list[dict[str, Any]] = []
+        rounds: list[list[dict[str, Any]]] = []
         updates: dict[str, BayState] = {}
-        for entity_id, current in candidates.items():
-            status = current.entity["status"]["value"]
+        for entity_id, events in candidates.items():
             state = self.states.get(entity_id)
+            status = state.status if state else known.get(entity_id, (None, None))[0]
             previous = max([s for s in (state.observed if state else None, known.get(entity_id, (None, None))[1])
                             if s], default=None)
-            if previous is not None and current.observed < previous:
-                result.stale += 1
-                continue
-            updates[entity_id] = BayState(status, current.observed,
-                                          max(current.message.received, state.last_seen if state else 0.0))
-            same_status = state is not None and state.status == status
-            if same_status or (entity_id in known and known[entity_id][0] == status):
-                result.repeated += 1  # a heartbeat or a duplicate: nothing new for the context
-                continue
             known_to_broker = state is not None or entity_id in known
-            changed.append(_slim(current.entity) if known_to_broker else current.entity)
-            result.sites.add(current.bay.site)
-        return changed, updates
+            last_seen = state.last_seen if state else 0.0
+            written = 0
+            for current in events:
+                if previous is not None and current.observed < previous:
+                    result.stale += 1
+                    continue
+                previous = current.observed
+                last_seen = max(current.message.received, last_seen)
+                updates[entity_id] = BayState(current.entity["status"]["value"], current.observed, last_seen)
+                if current.entity["status"]["value"] == status:
+                    result.repeated += 1  # a heartbeat or a duplicate: nothing new for the context
+                    continue
+                status = current.entity["status"]["value"]
+                if written == len(rounds):
+                    rounds.append([])
+                rounds[written].append(_slim(current.entity) if known_to_broker else current.entity)
+                known_to_broker = True
+                written += 1
+                result.sites.add(current.bay.site)
+        return [entity for batch in rounds for entity in batch], updates
 
     def _broker_states(self, entity_ids: list[str]) -> dict[str, tuple[str, str]]:
         """(status, observedAt) the broker already has for these bays (replica mode)."""
@@ -395,7 +409,6 @@ class Pipeline:
         events.labels("applied").inc(result.written)
         events.labels("stale").inc(result.stale)
         events.labels("repeated").inc(result.repeated)
-        events.labels("coalesced").inc(result.coalesced)
         events.labels("quarantined").inc(result.quarantined)
         now = time.time()
         if result.newest is not None:

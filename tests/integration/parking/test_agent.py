@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from citiesincharge.client import NgsiLdClient
@@ -106,3 +107,25 @@ def test_broker_down_fills_the_outbox_then_all_is_applied_in_order(make_agent: A
         assert [v for v, _t in history["status"]["values"]] == ["occupied", "free", "occupied", "free"]
     finally:
         broker.stop()
+
+
+def test_every_change_of_a_burst_reaches_the_history_in_order(make_agent: AgentFactory, publisher: Publisher,
+                                                               ngsi: NgsiLdClient) -> None:
+    """Issue 16: merging a bay's events within a batch lost a third of the stays under a burst. Gathered for
+    2 s, the burst lands in one batch: each change must still be one instance of the history, in event
+    order, and the final state the last change."""
+    agent = make_agent(parking_batch_ms=2000)
+    base = now_minus(60)
+    changes = [True, False, True, False, True]
+    for n, occupied in enumerate(changes):
+        publisher.event("json-0001", occupied, base + timedelta(seconds=5 * n))
+        publisher.event("json-0004", n % 2 == 0, base + timedelta(seconds=5 * n + 1))
+    publisher.event("json-0001", True, base + timedelta(seconds=21))  # the same status again: no new instance
+    wait_until(lambda: sum(agent.status()["events"].values()) == 11)
+    wait_until(lambda: agent.outbox.depth() == 0)
+    for bay in ("b1", "b4"):
+        history = ngsi.temporal_entity(f"urn:ngsi-ld:ParkingSpot:S1:{bay}", attrs=["status"],
+                                       options="temporalValues")
+        values = sorted(history["status"]["values"], key=lambda pair: pair[1])
+        assert [v for v, _t in values] == ["occupied" if c else "free" for c in changes]
+        assert bay_status(ngsi, bay) == "occupied"
