@@ -11,13 +11,16 @@ import logging
 import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from citiesincharge.client import NgsiLdClient
 from citiesincharge.errors import NgsiLdClientError
 from citiesincharge.settings import Settings
 
 from .clock import DataClock, Timers
+
+if TYPE_CHECKING:
+    from .provenance import Provenance
 
 log = logging.getLogger(__name__)
 REMEMBERED = 200_000  # findings whose last written version is kept to drop repeats (a town has thousands)
@@ -32,6 +35,16 @@ class Context:
     _pending: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # id -> versions, oldest first
     _written: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> what the broker has from us
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _provenance: Provenance | None = None
+
+    @property
+    def provenance(self) -> Provenance:
+        """The operators' data policies (read from the broker on first use)."""
+        if self._provenance is None:
+            from .provenance import Provenance  # here, not at the top: provenance imports this module
+
+            self._provenance = Provenance(self.client)
+        return self._provenance
 
     def write(self, entities: list[dict[str, Any]]) -> None:
         """Upsert findings, skipping any identical to what was last written for its id, and sending
@@ -45,6 +58,7 @@ class Context:
         version is replaced by a later one for the same period (for KPIs, the ``observedAt`` of
         ``kpiValue``), so a broker outage costs memory per finding, not per tick.
         """
+        entities = [self.provenance.stamp(e) for e in entities]  # a KPI's licence and sharing level
         with self._lock:
             for entity in entities:
                 self._queue(entity)

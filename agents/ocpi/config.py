@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from citiesincharge.licensing import DataPolicy, Licence, Sharing
 from citiesincharge.secrets import resolve_secret
 
 Module = Literal["locations", "sessions", "cdrs", "tariffs"]
@@ -48,6 +49,12 @@ class OperatorConfig(BaseModel):
     intervals: dict[Module, float] = Field(default_factory=dict)
     full_sync_every: float = Field(3600, gt=0)
     page_limit: int | None = Field(None, ge=1, description="ask for pages of this size (the CPO may cap it)")
+    licence: Licence = Field(DataPolicy().licence, description="the licence the operator shares its data under")
+    sharing: Sharing = Field(Sharing(), description="who may see each kind of its data (docs/LICENSING.md)")
+
+    @property
+    def policy(self) -> DataPolicy:
+        return DataPolicy(licence=self.licence, sharing=self.sharing)
 
     @field_validator("versions_url")
     @classmethod

@@ -25,7 +25,7 @@ def organizations(operators: list[OperatorConfig], settings: Settings) -> list[d
     """The operators' and the council's Organization entities (normalized NGSI-LD)."""
     entities = [{"id": ids.organization(op.name), "type": "Organization", "name": _prop(op.display_name or op.name),
                  "description": _prop(f"Charge point operator {op.name} (OCPI party {op.country_code}*{op.party_id})"),
-                 "partyId": _prop(op.party_id), "cpo": _prop(op.name)}
+                 "partyId": _prop(op.party_id), "cpo": _prop(op.name), **op.policy.organization_attributes()}
                 for op in operators]
     entities.append({"id": ids.organization(settings.council_id), "type": "Organization",
                      "name": _prop(settings.council_name),

@@ -286,7 +286,9 @@ class OperatorSync:
             log.info("%s record %s: %s", where, key, note)
 
     def _queue(self, module: Module, entities: list[dict[str, Any]]) -> int:
-        changes = self.state.changed(self.operator.name, entities)
+        """Queue what changed, each entity with its licence and sharing level (issue 15 §1)."""
+        policy = self.operator.policy
+        changes = self.state.changed(self.operator.name, [policy.stamp(e, module) for e in entities])
         self.status.stale_skipped += changes.stale
         if changes.entities:
             self.outbox.put(changes.entities, also=lambda conn: SyncState.remember(conn, changes.rows))
