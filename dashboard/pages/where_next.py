@@ -48,23 +48,26 @@ def _unit(unit: str) -> Callable[[float | None], str]:
 # the indicators the panel shows, in its order: (planIndicators key, label, how to show it)
 INDICATORS: tuple[tuple[str, str, Callable[[float | None], str]], ...] = (
     ("saturation", "Saturation (hours all chargers busy or down)", _share),
+    ("saturationHours", "Hours saturation is judged on", _unit("h")),
     ("coverageGapShare", "Coverage gap (farther than 500 m from a charger)", _share),
     ("meanDistanceM", "Mean distance to the nearest charger", _unit("m")),
+    ("p90DistanceM", "Distance to a charger from 90 % of the area", _unit("m")),
     ("utilisation", "Utilisation", _share),
     ("reliability", "Reliability", _share),
     ("chargersPer1000Residents", "Chargers per 1,000 residents", _unit("")),
     ("chargersPer100PlugInVehicles", "Chargers per 100 plug-in vehicles", _unit("")),
     ("kWPer1000Residents", "kW per 1,000 residents", _unit("kW")),
+    ("kWPer100PlugInVehicles", "kW per 100 plug-in vehicles", _unit("kW")),
     ("rapidShare", "Rapid chargers (50 kW or more)", _share),
     ("sessionsPerCharger", "Sessions per charger", _unit("")),
     ("kWhPerCharger", "kWh per charger", _unit("kWh")),
     ("projectedKWh1y", "Projected demand in 1 year", _unit("kWh")),
     ("projectedKWh3y", "Projected demand in 3 years", _unit("kWh")),
-    ("projectedKWhPerCharger", "Projected demand per charger", _unit("kWh")),
+    ("projectedKWhPerCharger", "Projected demand per charger, next year", _unit("kWh")),
 )
 LABELS = {key: label for key, label, _ in INDICATORS} | {
     "householdsWithoutOffStreetParking": "Households without off-street parking",
-    "plugInVehicles": "Plug-in vehicles", "projectedDemandPerCharger": "Projected demand per charger"}
+    "plugInVehicles": "Plug-in vehicles", "unreliability": "Time the area's chargers were down"}
 
 
 def _label(indicator: str, area: PlannedArea) -> str:
@@ -97,14 +100,14 @@ def _detail(area: PlannedArea, ranked: int, ctx: Ctx) -> Detail:
             "Run cic plan to rank it with the others."], [], figures)
     assert area.score is not None
     kind = KINDS.get(area.kind or "", (area.kind or "no kind given", ""))
-    paragraphs = [f"Build {kind[1] or kind[0]}." + (f" {area.kind_reason}" if area.kind_reason else "")]
+    paragraphs = [f"Recommended: {kind[1] or kind[0]}.", *([area.kind_reason] if area.kind_reason else [])]
     period = area.period_label or "—"
     computed = area.computed.astimezone(ctx.zone).strftime("%Y-%m-%d %H:%M") if area.computed else "—"
     paragraphs.append(f"Data of {period}; plan computed {computed} ({ctx.tz}); distances "
                       f"{DISTANCE.get(area.distance_method or '', area.distance_method or 'not stated')}.")
     contributions = [f"{_label(k, area)}: {v:+,.1f}"
                      for k, v in sorted(area.contributions.items(), key=lambda kv: -kv[1])]
-    lists = [("Why here", [_reason(r) for r in area.reasons] or ["no reasons given"])]
+    lists = [("Why here", [_reason(r) for r in area.reasons] or ["no criterion gave points"])]
     if contributions:
         lists.append(("Score, point by point", contributions))
     figures += [(label, show(area.indicators.get(key))) for key, label, show in INDICATORS
@@ -122,7 +125,8 @@ def _legend(areas: list[PlannedArea]) -> list[LegendEntry]:
 def _rows(areas: list[PlannedArea]) -> list[dict[str, Any]]:
     return [{"id": a.id, "rank": a.rank, "area": a.name, "code": a.code, "score": a.score,
              "kind": _kind(a) if a.ranked else "—",
-             "why": "; ".join(_reason(r) for r in a.reasons) if a.ranked else "not in the last plan run",
+             "why": ("; ".join(_reason(r) for r in a.reasons) or "no criterion gave points") if a.ranked
+             else "not in the last plan run",
              "chargers": a.chargers, "saturation": a.indicators.get("saturation"),
              "gap": a.indicators.get("coverageGapShare"),
              "per_charger": a.indicators.get("projectedKWhPerCharger"), "evs": a.plug_in_vehicles}
@@ -186,7 +190,7 @@ def build(ctx: Ctx) -> Page:
             Column("chargers", "Chargers", integer, numeric=True),
             Column("saturation", "Saturation (%)", percent, numeric=True),
             Column("gap", "Coverage gap (%)", percent, numeric=True),
-            Column("per_charger", "Projected kWh per charger", number(0), numeric=True),
+            Column("per_charger", "Projected kWh per charger, next year", number(0), numeric=True),
             Column("evs", "Plug-in vehicles", integer, numeric=True)],
         _rows(areas),
         caption="1 = build here first. Saturation: share of hours in which every charger of the area was busy or "

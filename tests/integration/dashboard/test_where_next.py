@@ -108,20 +108,25 @@ def test_a_click_on_an_area_explains_it(browser: Browser) -> None:
     detail = _visible_detail(page)
     expect(detail.locator("h3")).to_have_text("Northbrook")
     expect(detail.locator(".headline")).to_have_text("Rank 2 of 4 · score 64.2 of 100")
-    expect(detail).to_contain_text("Build on-street AC (7\N{EN DASH}22 kW) for residents without a driveway. "
-                                   "No public charger within 500 m of most homes.")
+    expect(detail.locator("p").nth(1)).to_have_text(
+        "Recommended: on-street AC (7\N{EN DASH}22 kW) for residents without a driveway.")
+    expect(detail.locator("p").nth(2)).to_have_text(  # the plan's own sentence
+        "On-street AC chargers (7-22 kW) for residents: Area farther than 500 m from a charger 100 %.")
     expect(detail.locator('[data-list="Why here"] li')).to_have_text([
-        "Coverage gap (farther than 500 m from a charger): 100 % (+38.0 points)",
+        "Area farther than 500 m from a charger: 100 % (+38.0 points)",
         "Households without off-street parking: 1,300 households (+18.2 points)",
-        "Plug-in vehicles per 1,000 residents: 54.2 per 1,000 residents (+8.0 points)"])
+        "Projected demand per charger, next year: 8,200 kWh (+8.0 points)"])
+    # every criterion, the plan's words where its reasons give them
     expect(detail.locator('[data-list="Score, point by point"] li')).to_have_text([
-        "Coverage gap (farther than 500 m from a charger): +38.0", "Households without off-street parking: +18.2",
-        "Plug-in vehicles per 1,000 residents: +8.0"])
+        "Area farther than 500 m from a charger: +38.0", "Households without off-street parking: +18.2",
+        "Projected demand per charger, next year: +8.0", "Saturation (hours all chargers busy or down): +0.0",
+        "Time the area's chargers were down: +0.0"])
     figures = dict(zip(detail.locator("dt").all_inner_texts(), detail.locator("dd").all_inner_texts(), strict=True))
     assert figures["Chargers"] == "0"
     assert figures["Mean distance to the nearest charger"] == "1,240 m"
     assert figures["Saturation (hours all chargers busy or down)"] == "—"  # no charger: cannot be computed
     assert figures["Projected demand in 3 years"] == "14,900 kWh"
+    assert figures["Hours saturation is judged on"] == "0 h"
     # computed 06:30 UTC, GMT in March
     expect(detail).to_contain_text("Data of February 2026; plan computed 2026-03-18 06:30 (Europe/London); "
                                    "distances straight line.")
@@ -150,9 +155,9 @@ def test_the_keyboard_reaches_every_area_through_the_ranking(browser: Browser) -
     expect(detail.locator("h3")).to_have_text("Hospital Hill")
     expect(detail.locator("h3")).to_be_focused()  # taken to the explanation
     expect(detail.locator(".headline")).to_have_text("Rank 3 of 4 · score 41.5 of 100")
-    expect(detail).to_contain_text("Build a rapid hub (50 kW or more). Visitors stay an hour or two")
+    expect(detail).to_contain_text("Recommended: a rapid hub (50 kW or more).")
     expect(detail.locator('[data-list="Why here"] li').first).to_have_text(
-        "Unreliable chargers (share of time down): 38 % (+17.5 points)")
+        "Time the area's chargers were down: 38 % (+17.5 points)")
     expect(page.locator(f'path[data-area="{area("HH")}"]')).to_have_attribute("stroke-width", "4")
     # the selection outlives the live updates (every second here): blank the status line, which the
     # next update fills in once it has swapped the page
@@ -165,20 +170,22 @@ def test_the_keyboard_reaches_every_area_through_the_ranking(browser: Browser) -
 
 RANKING = [
     ["Rank", "Area", "Code", "Score (of 100)", "Recommended", "Why here (points)", "Chargers", "Saturation (%)",
-     "Coverage gap (%)", "Projected kWh per charger", "Plug-in vehicles"],
-    ["1", "Market Quarter", "MQ", "86.0", "On-street residential AC",
-     "Saturation (all chargers busy): 41 % (+36.0 points); Households without off-street parking: 2,150 households "
-     "(+24.5 points); Projected demand per charger: 9,800 kWh (+16.1 points)", "2", "41", "18", "9,800", "410"],
+     "Coverage gap (%)", "Projected kWh per charger, next year", "Plug-in vehicles"],
+    ["1", "Market Quarter", "MQ", "86.0", "Rapid hub",
+     "Saturation (every charger busy): 41 % (+36.0 points); Households without off-street parking: 2,150 "
+     "households (+24.5 points); Projected demand per charger, next year: 9,800 kWh (+16.1 points)",
+     "2", "41", "18", "9,800", "410"],
     ["2", "Northbrook", "NB", "64.2", "On-street residential AC",
-     "Coverage gap (farther than 500 m from a charger): 100 % (+38.0 points); Households without off-street "
-     "parking: 1,300 households (+18.2 points); Plug-in vehicles per 1,000 residents: 54.2 per 1,000 residents "
-     "(+8.0 points)", "0", "—", "100", "—", "260"],
+     "Area farther than 500 m from a charger: 100 % (+38.0 points); Households without off-street parking: "
+     "1,300 households (+18.2 points); Projected demand per charger, next year: 8,200 kWh (+8.0 points)",
+     "0", "—", "100", "8,200", "260"],
     ["3", "Hospital Hill", "HH", "41.5", "Rapid hub",
-     "Unreliable chargers (share of time down): 38 % (+17.5 points); Projected demand per charger: 7,400 kWh "
-     "(+14.0 points); Saturation (all chargers busy): 12 % (+10.0 points)", "1", "12", "35", "7,400", "150"],
+     "Time the area's chargers were down: 38 % (+17.5 points); Projected demand per charger, next year: 7,400 kWh "
+     "(+14.0 points); Saturation (every charger busy): 12 % (+10.0 points)", "1", "12", "35", "7,400", "150"],
     ["4", "Westfield", "WF", "22.0", "On-street residential AC",
-     "Projected demand per charger: 3,100 kWh (+9.5 points); Households without off-street parking: 700 households "
-     "(+7.5 points); Saturation (all chargers busy): 4 % (+5.0 points)", "3", "4", "22", "3,100", "330"],
+     "Households without off-street parking: 700 households (+9.5 points); Area farther than 500 m from a "
+     "charger: 22 % (+7.5 points); Saturation (every charger busy): 4 % (+5.0 points)", "3", "4", "22", "3,100",
+     "330"],
     ["—", "Station Vale", "SV", "—", "—", "not in the last plan run", "2", "—", "—", "—", "120"]]
 
 
@@ -238,3 +245,40 @@ def test_no_areas_then_no_plan_then_the_plan_arriving(chromium: Any, bare_town: 
         assert [row[0] for row in seen.table("ranking")[1:]] == ["1", "2", "3", "4", "—"]
         assert page.evaluate("window.__sameDocument") is True
         assert seen.errors == []
+
+
+def test_the_page_reads_what_cic_plan_writes(chromium: Any, tmp_path: Path) -> None:
+    """The contract end to end: the planning tests' scripted town (tests/integration/planning/town.py)
+    planned by the real ``cic plan``, then shown: ranks in the broker's order, Busy's saturation first
+    among its reasons (6 of 24 hours, by construction), the plan's own sentence for the kind."""
+    from analytics.planning.cli import plan_main
+    from tests.integration.planning.town import COUNCIL, NOW, ZONE, build_town
+
+    broker = BrokerProcess()
+    settings = Settings(broker_url=broker.url, tenant=None, council_id=COUNCIL, timezone=ZONE)
+    client = NgsiLdClient(settings)
+    process = None
+    try:
+        build_town(settings, client, tmp_path)
+        assert plan_main(settings, at=NOW, client=client) == 0
+        ranked = sorted(client.query_entities(type="PlanningArea", attrs=["name", "planRank"]),
+                        key=lambda e: e["planRank"]["value"])
+        busy = client.get_entity(f"urn:ngsi-ld:PlanningArea:{COUNCIL}:BUSY")
+        process, url = start_dashboard(broker.url, CIC_COUNCIL_ID=COUNCIL)
+        with browser_page(chromium, url) as seen:
+            page = seen.open(PATH)
+            rows = seen.table("ranking")[1:]
+            assert [(r[0], r[1]) for r in rows] == [(str(e["planRank"]["value"]), e["name"]["value"]) for e in ranked]
+            assert seen.row("ranking", str(busy["planRank"]["value"]))[5].startswith(
+                "Saturation (every charger busy): 25 % (+")
+            page.get_by_role("button", name="Busy").click()
+            detail = _visible_detail(page)
+            expect(detail).to_contain_text(busy["recommendedChargerKind"]["reason"]["value"])
+            expect(detail).to_contain_text("Data of November 2026")
+            expect(page.locator("path.area-shape")).to_have_count(len(ranked))
+            assert seen.errors == []
+    finally:
+        if process is not None:
+            process.stop()
+        client.close()
+        broker.stop()
