@@ -30,8 +30,8 @@ from citiesincharge.settings import Settings
 from . import filters as filter_params
 from .directory import DirectoryCache
 from .filters import FilterError
-from .page import MapView, Page, PageSpec
-from .pages import Ctx, bays, demand, energy, overview, reliability
+from .page import AreaMap, MapView, Page, PageSpec
+from .pages import Ctx, bays, demand, energy, overview, reliability, where_next
 from .periods import KEYS_HELP
 from .reader import Reader
 
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 PAGES: list[tuple[PageSpec, Callable[[Ctx], Page]]] = [
     (overview.SPEC, overview.build), (reliability.SPEC, reliability.build), (bays.SPEC, bays.build),
-    (demand.SPEC, demand.build), (energy.SPEC, energy.build)]
+    (demand.SPEC, demand.build), (energy.SPEC, energy.build), (where_next.SPEC, where_next.build)]
 PIN_LETTERS = {"available": "A", "charging": "C", "down": "D", "unknown": "?"}
 PERIOD_CHOICES = {"days": ["today", "7d", "30d"], "month": ["month", "last-month"], "year": ["year", "last-year"]}
 COOKIE = "cic_dashboard_token"
@@ -48,6 +48,23 @@ COOKIE = "cic_dashboard_token"
 def _markers_json(section: MapView) -> str:
     return json.dumps([{"id": m.id, "name": m.name, "lat": m.lat, "lon": m.lon, "status": m.status,
                         "popup": m.popup} for m in section.markers]).replace("</", "<\\/")
+
+
+def _areas_json(section: AreaMap) -> str:
+    """The areas and stations an area map draws; coordinates to 5 decimals (about 1 m), which keeps a
+    thousand detailed wards a light page to refresh."""
+    return json.dumps({"areas": [{"id": s.id, "name": s.name, "fill": s.fill, "label": s.label, "at": s.at,
+                                  "geometry": {"type": s.geometry["type"],
+                                               "coordinates": _rounded(s.geometry["coordinates"])}}
+                                 for s in section.shapes],
+                       "stations": [{"name": n, "lat": lat, "lon": lon} for n, lat, lon in section.points]},
+                      separators=(",", ":")).replace("</", "<\\/")
+
+
+def _rounded(coordinates: Any) -> Any:
+    if isinstance(coordinates, list):
+        return [_rounded(c) for c in coordinates]
+    return round(coordinates, 5) if isinstance(coordinates, float) else coordinates
 
 
 def _origin(url: str | None) -> str:
@@ -67,7 +84,7 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
     directory.warm()  # the first visitor should not wait for it
     zone = settings.zone()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals.update(zip=zip, pin_letters=PIN_LETTERS, markers_json=_markers_json)
+    templates.env.globals.update(zip=zip, pin_letters=PIN_LETTERS, markers_json=_markers_json, areas_json=_areas_json)
     app = FastAPI(title="CitiesInCharge dashboard", docs_url=None, redoc_url=None, openapi_url=None)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     tiles = settings.map_tile_url or ""
@@ -120,7 +137,7 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
             known = directory.get()
             selection = filter_params.parse(params, known, clock(), zone, default_period=spec.default_period,
                                             kinds=spec.kinds, station_filter=spec.station_filter)
-            page = build(Ctx(reader, known, selection, clock(), zone))
+            page = build(Ctx(reader, known, selection, clock(), zone, settings.council_id))
         except FilterError as error:
             return templates.TemplateResponse(request, "error.html", {
                 **common(request, spec.slug, error.title), "detail": error.detail, "back": spec.path,
@@ -136,7 +153,7 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
             table = page.table(params["csv"])
             if table is None:
                 return PlainTextResponse(f"no table {params['csv'][:60]!r} on this page", status_code=404)
-            name = f"{spec.slug}-{table.id}-{selection.window.key}.csv"
+            name = f"{spec.slug}-{table.id}" + (f"-{selection.window.key}" if spec.filtered else "") + ".csv"
             return Response(table.csv(), media_type="text/csv; charset=utf-8",
                             headers={"Content-Disposition": f'attachment; filename="{name}"'})
         query = selection.query()
@@ -149,12 +166,13 @@ def create_app(settings: Settings, *, now: Callable[[], datetime] | None = None,
         keep = selection.query(period=None, station=None)
         context = {**common(request, spec.slug, spec.title), "page": page, "path": spec.path, "query": keep,
                    "operators": sorted(known.operators.values(), key=lambda o: o.name), "areas": known.areas,
-                   "station_filter": spec.station_filter, "csv_query": csv_query,
+                   "station_filter": spec.station_filter, "csv_query": csv_query, "filtered": spec.filtered,
                    "period_choices": [key for kind in kinds for key in PERIOD_CHOICES[kind]],
                    "period_help": "e.g. " + ", ".join(key for kind in kinds for key in PERIOD_CHOICES[kind][:2])
                                   + (", YYYY-MM" if "month" in kinds else ""),
                    "map_tiles": tiles, "map_attribution": settings.map_attribution or "",
-                   "has_map": any(isinstance(s, MapView) for s in page.sections),
+                   "has_map": any(isinstance(s, MapView | AreaMap) for s in page.sections),
+                   "has_area_map": any(isinstance(s, AreaMap) for s in page.sections),
                    "has_chart": any(type(s).__name__ == "Chart" for s in page.sections)}
         template = "_sections.html" if params.get("fragment") else "page.html"
         return templates.TemplateResponse(request, template, context, headers={"Cache-Control": "no-store"})

@@ -82,9 +82,56 @@ class Note:
     id: str
     title: str
     lines: list[str]
+    commands: list[str] = field(default_factory=list)  # shell commands the note asks for, shown as code
 
 
-Section = Table | Chart | MapView | Timeline | Note
+@dataclass
+class Shape:
+    """An area drawn on an :class:`AreaMap`: its polygon(s), fill and label."""
+
+    id: str
+    name: str
+    geometry: dict[str, Any]  # GeoJSON Polygon or MultiPolygon, lon/lat
+    fill: str  # a colour, or scale.UNSCORED (hatched)
+    label: str  # written on the area (its rank); "" for none
+    at: tuple[float, float] | None  # (lat, lon) of the label
+
+
+@dataclass
+class Detail:
+    """What the panel beside an :class:`AreaMap` says about one area once it is selected."""
+
+    id: str
+    title: str
+    headline: str
+    paragraphs: list[str]
+    lists: list[tuple[str, list[str]]]  # (heading, items)
+    figures: list[tuple[str, str]]  # (label, value) pairs
+
+
+@dataclass
+class LegendEntry:
+    key: str
+    label: str
+    fill: str  # a colour, or scale.UNSCORED
+    count: int
+
+
+@dataclass
+class AreaMap:
+    """Areas shaded by a figure with a legend, stations as small dots for context, and a panel that
+    explains the selected area (clicked on the map, or chosen with a button in a table)."""
+
+    id: str
+    title: str
+    shapes: list[Shape]
+    legend: list[LegendEntry]
+    points: list[tuple[str, float, float]]  # stations: (name, lat, lon)
+    details: list[Detail]
+    summary: str  # what the map shows, for people who do not see it
+
+
+Section = Table | Chart | MapView | AreaMap | Timeline | Note
 
 
 @dataclass
@@ -96,6 +143,7 @@ class Page:
     sections: list[Section] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     stations_in_filter: list[tuple[str, str]] = field(default_factory=list)  # (id, name), for a station choice
+    subtitle: str | None = None  # beside the title instead of the period (a page whose data has its own)
 
     def table(self, table_id: str) -> Table | None:
         return next((s for s in self.sections if isinstance(s, Table) and s.id == table_id), None)
@@ -111,3 +159,4 @@ class PageSpec:
     default_period: str
     kinds: tuple[Kind, ...]
     station_filter: bool = False
+    filtered: bool = True  # False: the page covers the whole council (no filter form; its CSV names no period)

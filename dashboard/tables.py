@@ -45,6 +45,11 @@ def local_time(zone: ZoneInfo) -> Callable[[Any], str]:
     return show
 
 
+def percent(value: Any) -> str:
+    """A share 0-1 as a whole percentage (``0.413`` -> ``41``; the % is in the heading)."""
+    return "—" if not isinstance(value, int | float) or isinstance(value, bool) else f"{value * 100:,.0f}"
+
+
 def hours(value: Any) -> str:
     """A duration in hours, readable: ``3.2`` (hours, the unit is in the heading)."""
     return number(1)(value)
@@ -57,6 +62,9 @@ class Column:
     show: Callable[[Any], str] = text
     numeric: bool = False
     status: bool = False  # the cell is a status: shown with its label and a colour class
+    # the cell is a button selecting the row's ``row[selects]`` on the page (an area on its map): the
+    # way to reach what a map shows with the keyboard; the CSV keeps the plain text
+    selects: str | None = None
 
 
 @dataclass

@@ -20,6 +20,7 @@ class Ctx:
     filters: Filters
     now: datetime
     zone: ZoneInfo
+    council: str = "council"  # CIC_COUNCIL_ID: whose planning areas to read
 
     @property
     def tz(self) -> str:

@@ -3,7 +3,9 @@
  * - draws the charts (Apache ECharts) and the map (Leaflet) from the JSON the page carries;
  * - keeps the page current: every data-refresh milliseconds it fetches the same address with
  *   fragment=1 and swaps the sections by id (tables and tiles replaced, charts given new data,
- *   map markers updated in place so the view the person chose stays), without a reload.
+ *   map markers updated in place so the view the person chose stays), without a reload;
+ * - lets a page's own script handle its kind of section: window.cicSections[kind] = {draw(section),
+ *   swap(current, fresh)} (areamap.js does so for the "Where next" map).
  * Nothing is loaded from anywhere but this server.
  */
 (function () {
@@ -100,20 +102,35 @@
     }
   }
 
+  var sections = window.cicSections = window.cicSections || {};
+
   function drawAll(root) {
     root.querySelectorAll('[data-kind="chart"]').forEach(drawChart);
     root.querySelectorAll('[data-kind="map"]').forEach(drawMap);
+    Object.keys(sections).forEach(function (kind) {
+      root.querySelectorAll('[data-kind="' + kind + '"]').forEach(sections[kind].draw);
+    });
   }
 
   function swap(html) {
     var incoming = new DOMParser().parseFromString("<div>" + html + "</div>", "text/html").body.firstChild;
     var live = document.getElementById("live");
+    var present = {};
+    incoming.querySelectorAll("[data-section]").forEach(function (fresh) {
+      present[fresh.getAttribute("data-section")] = true;
+    });
+    /* a section the page no longer has (e.g. "no plan computed yet" once there is one) goes */
+    live.querySelectorAll("[data-section]").forEach(function (old) {
+      if (!present[old.getAttribute("data-section")]) { old.remove(); }
+    });
     incoming.querySelectorAll("[data-section]").forEach(function (fresh) {
       var id = fresh.getAttribute("data-section");
       var current = live.querySelector('[data-section="' + id + '"]');
       var kind = fresh.getAttribute("data-kind");
       if (!current) { live.appendChild(fresh); drawAll(fresh.parentNode); return; }
-      if (kind === "chart" || kind === "map") {
+      if (kind && sections[kind]) {
+        sections[kind].swap(current, fresh);
+      } else if (kind === "chart" || kind === "map") {
         /* keep the drawn chart / map; take the new data and the text around it */
         var data = current.querySelector("script[type='application/json']");
         var newData = fresh.querySelector("script[type='application/json']");
@@ -123,8 +140,8 @@
           for (var i = 0; i < olds.length && i < news.length; i++) { olds[i].textContent = news[i].textContent; }
         });
         if (kind === "chart") { drawChart(current); } else { drawMap(current); }
-      } else {
-        current.replaceWith(fresh);
+      } else if (current.outerHTML !== fresh.outerHTML) {
+        current.replaceWith(fresh);  /* unchanged sections stay, and so does the focus in them */
       }
     });
   }

@@ -22,7 +22,7 @@ def town() -> Iterator[NgsiLdClient]:
     broker = BrokerProcess()
     client = NgsiLdClient(Settings(broker_url=broker.url, tenant=None))
     batches = [scenario.places(), [scenario.charger_down_alert()], *scenario.kpis(), *scenario.utilisation(),
-               scenario.forecasts()]
+               scenario.forecasts(), scenario.planning_areas()]
     for batch in batches:
         result = client.batch_upsert(batch)
         assert result.ok, result.errors

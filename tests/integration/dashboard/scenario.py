@@ -297,3 +297,115 @@ def forecasts() -> list[dict[str, Any]]:
                                     "autoregression": {"mase": 0.8, "smape": 30.0, "folds": 3}}),
                     "dateIssued": _p(_iso(NOW)), "refEVChargingStation": _rel(station)})
     return out
+
+
+# -- roll-out planning: PlanningArea entities as docs/PLANNING.md and cic plan's contract write them --
+PLAN_COMPUTED = datetime(2026, 3, 18, 6, 30, tzinfo=UTC)
+PLAN_PERIOD = {"start": "2026-02-01T00:00:00Z", "end": "2026-03-01T00:00:00Z", "label": "February 2026"}
+
+
+def _box(west: float, south: float, east: float, north: float) -> list[list[float]]:
+    return [[west, south], [east, south], [east, north], [west, north], [west, south]]
+
+
+# code -> (name, geometry, population, households without off-street parking, plug-in vehicles,
+#          stations, chargers (the scenario's stations inside), plan or None (imported after the plan run))
+# The plan: (score, rank, kind, kind's reason, reasons [(indicator, label, value, unit, points)],
+#            contributions, indicators besides the station counts), with the criteria, labels and
+#            sentences analytics/planning/scoring.py writes (its figures chosen here by hand)
+Plan = tuple[float, int, str, str, list[tuple[str, str, float | None, str, float]], dict[str, float],
+             dict[str, float | None]]
+AREAS: dict[str, tuple[str, dict[str, Any], int, int, int, int, int, Plan | None]] = {
+    # A1 (2 chargers at 22 kW): busy every evening
+    "MQ": ("Market Quarter", {"type": "Polygon", "coordinates": [_box(-1.515, 52.403, -1.495, 52.420)]},
+           6200, 2150, 410, 1, 2,
+           (86.0, 1, "rapidHub", "A rapid hub (50 kW or more): Saturation (every charger busy) 41 %.",
+            [("saturation", "Saturation (every charger busy)", 41.0, "%", 36.0),
+             ("householdsWithoutOffStreetParking", "Households without off-street parking", 2150, "households",
+              24.5),
+             ("projectedKWhPerCharger", "Projected demand per charger, next year", 9800, "kWh", 16.1)],
+            {"saturation": 36.0, "householdsWithoutOffStreetParking": 24.5, "projectedKWhPerCharger": 16.1,
+             "coverageGapShare": 9.4, "unreliability": 0.0},
+            {"powerKW": 44.0, "chargersPer1000Residents": 0.32, "chargersPer100PlugInVehicles": 0.49,
+             "kWPer1000Residents": 7.1, "rapidShare": 0.0, "meanDistanceM": 380.0, "coverageGapShare": 0.18,
+             "utilisation": 0.46, "saturation": 0.41, "saturationHours": 672, "reliability": 1.0,
+             "sessionsPerCharger": 40.0, "kWhPerCharger": 520.0, "projectedKWh1y": 19600.0,
+             "projectedKWh3y": 33100.0, "projectedKWhPerCharger": 9800.0})),
+    # no charger at all: a gap
+    "NB": ("Northbrook", {"type": "Polygon", "coordinates": [_box(-1.495, 52.403, -1.470, 52.420)]},
+           4800, 1300, 260, 0, 0,
+           (64.2, 2, "onStreetResidential",
+            "On-street AC chargers (7-22 kW) for residents: Area farther than 500 m from a charger 100 %.",
+            [("coverageGapShare", "Area farther than 500 m from a charger", 100.0, "%", 38.0),
+             ("householdsWithoutOffStreetParking", "Households without off-street parking", 1300, "households",
+              18.2),
+             ("projectedKWhPerCharger", "Projected demand per charger, next year", 8200, "kWh", 8.0)],
+            {"coverageGapShare": 38.0, "householdsWithoutOffStreetParking": 18.2, "projectedKWhPerCharger": 8.0,
+             "saturation": 0.0, "unreliability": 0.0},
+            {"powerKW": 0.0, "chargersPer1000Residents": 0.0, "chargersPer100PlugInVehicles": 0.0,
+             "kWPer1000Residents": 0.0, "rapidShare": None, "meanDistanceM": 1240.0, "coverageGapShare": 1.0,
+             "utilisation": None, "saturation": None, "saturationHours": 0, "reliability": None,
+             "sessionsPerCharger": None, "kWhPerCharger": None, "projectedKWh1y": 8200.0,
+             "projectedKWh3y": 14900.0, "projectedKWhPerCharger": 8200.0})),
+    # B2 (one 22 kW charger, often UNKNOWN) by the hospital; two parts
+    "HH": ("Hospital Hill", {"type": "MultiPolygon", "coordinates": [[_box(-1.495, 52.388, -1.470, 52.403)],
+                                                                      [_box(-1.520, 52.380, -1.505, 52.388)]]},
+           3100, 400, 150, 1, 1,
+           (41.5, 3, "rapidHub", "A rapid hub (50 kW or more): Time the area's chargers were down 38 %.",
+            [("unreliability", "Time the area's chargers were down", 38.0, "%", 17.5),
+             ("projectedKWhPerCharger", "Projected demand per charger, next year", 7400, "kWh", 14.0),
+             ("saturation", "Saturation (every charger busy)", 12.0, "%", 10.0)],
+            {"unreliability": 17.5, "projectedKWhPerCharger": 14.0, "saturation": 10.0, "coverageGapShare": 0.0,
+             "householdsWithoutOffStreetParking": 0.0},
+            {"powerKW": 22.0, "chargersPer1000Residents": 0.32, "chargersPer100PlugInVehicles": 0.67,
+             "kWPer1000Residents": 7.1, "rapidShare": 0.0, "meanDistanceM": 610.0, "coverageGapShare": 0.35,
+             "utilisation": 0.21, "saturation": 0.12, "saturationHours": 410, "reliability": 0.62,
+             "sessionsPerCharger": 8.0, "kWhPerCharger": 100.0, "projectedKWh1y": 7400.0, "projectedKWh3y": 11800.0,
+             "projectedKWhPerCharger": 7400.0})),
+    # A3, B1: three chargers, one of them rapid, seldom all busy
+    "WF": ("Westfield", {"type": "Polygon", "coordinates": [_box(-1.545, 52.403, -1.515, 52.420)]},
+           5400, 700, 330, 2, 3,
+           (22.0, 4, "onStreetResidential",
+            "On-street AC chargers (7-22 kW) for residents: Households without off-street parking 700 households.",
+            [("householdsWithoutOffStreetParking", "Households without off-street parking", 700, "households",
+              9.5),
+             ("coverageGapShare", "Area farther than 500 m from a charger", 22.0, "%", 7.5),
+             ("saturation", "Saturation (every charger busy)", 4.0, "%", 5.0)],
+            {"householdsWithoutOffStreetParking": 9.5, "coverageGapShare": 7.5, "saturation": 5.0,
+             "projectedKWhPerCharger": 0.0, "unreliability": 0.0},
+            {"powerKW": 57.4, "chargersPer1000Residents": 0.56, "chargersPer100PlugInVehicles": 0.91,
+             "kWPer1000Residents": 10.6, "rapidShare": 0.33, "meanDistanceM": 420.0, "coverageGapShare": 0.22,
+             "utilisation": 0.18, "saturation": 0.04, "saturationHours": 672, "reliability": 0.97,
+             "sessionsPerCharger": 9.0, "kWhPerCharger": 110.0, "projectedKWh1y": 9300.0, "projectedKWh3y": 15200.0,
+             "projectedKWhPerCharger": 3100.0})),
+    # A2 (two rapid chargers): imported after the last plan run
+    "SV": ("Station Vale", {"type": "Polygon", "coordinates": [_box(-1.545, 52.388, -1.495, 52.403)]},
+           2900, 300, 120, 1, 2, None),
+}
+
+
+def planning_areas(*, planned: bool = True) -> list[dict[str, Any]]:
+    """The areas (as cic areas import and cic areas stations write them) and, when ``planned``, the
+    plan cic plan writes on the four that were there at its run (SV came later: no plan attributes)."""
+    out = []
+    for code, (name, geometry, people, without, evs, stations, chargers, plan) in AREAS.items():
+        counted = _iso(NOW - timedelta(hours=2))
+        entity: dict[str, Any] = {
+            "id": ids.planning_area("council", code), "type": "PlanningArea", "name": _p(name), "areaCode": _p(code),
+            "location": {"type": "GeoProperty", "value": geometry}, "areaKm2": _p(2.5, unitCode="KMK"),
+            "population": _p(people), "householdsWithoutOffStreetParking": _p(without),
+            "plugInVehicles": _p(evs, observedAt="2025-12-31T00:00:00Z"),
+            "stations": _p(stations, observedAt=counted), "chargers": _p(chargers, observedAt=counted),
+            "refOrganization": _rel(COUNCIL)}
+        if planned and plan is not None:
+            score, rank, kind, why, reasons, contributions, indicators = plan
+            entity.update({
+                "planScore": _p(score, observedAt=_iso(PLAN_COMPUTED)), "planRank": _p(rank),
+                "recommendedChargerKind": _p(kind, reason=_p(why)),
+                "planReasons": _p([{"indicator": i, "label": label, "value": v, "unit": u, "points": pts}
+                                   for i, label, v, u, pts in reasons]),
+                "planContributions": _p(contributions),
+                "planIndicators": _p({"stations": stations, "chargers": chargers, **indicators}),
+                "planPeriod": _p(PLAN_PERIOD), "distanceMethod": _p("straightLine")})
+        out.append(entity)
+    return out

@@ -213,7 +213,8 @@ def test_screenshots_of_every_page(browser: Browser, tmp_path: Path) -> None:
     shots = SHOTS if os.environ.get("CIC_UPDATE_SCREENSHOTS") == "1" else tmp_path
     shots.mkdir(parents=True, exist_ok=True)
     for name, path in (("overview", "/"), ("reliability", "/reliability"), ("bays", "/bays"),
-                       ("demand", f"/demand?station={scenario.station_id('A1')}"), ("energy", "/energy")):
+                       ("demand", f"/demand?station={scenario.station_id('A1')}"), ("energy", "/energy"),
+                       ("where-next", "/where-next")):
         page = browser.open(path)
         for chart in page.locator("[data-chart]").all():
             expect(chart.locator("svg")).to_be_visible()
