@@ -29,7 +29,7 @@ class Criterion:
 
 
 CRITERIA: dict[str, Criterion] = {
-    "saturation": Criterion("Saturation (every charger busy)", "%", True, "rapidHub"),
+    "saturation": Criterion("Saturation (every charger occupied or down)", "%", True, "rapidHub"),
     "projectedKWhPerCharger": Criterion("Projected demand per charger, next year", "kWh", False, "rapidHub"),
     "coverageGapShare": Criterion("Area farther than 500 m from a charger", "%", True, "onStreetResidential"),
     "householdsWithoutOffStreetParking": Criterion("Households without off-street parking", "households", False,
@@ -40,6 +40,10 @@ DEFAULT_WEIGHTS: dict[str, float] = {"saturation": 0.30, "projectedKWhPerCharger
                                      "householdsWithoutOffStreetParking": 0.15, "unreliability": 0.10}
 KIND_NAMES: dict[Kind, str] = {"onStreetResidential": "on-street AC chargers (7-22 kW) for residents",
                                "rapidHub": "a rapid hub (50 kW or more)"}
+#: why each kind follows from its criteria, said after the top one (the kind's name is shown beside it)
+KIND_BECAUSE: dict[Kind, str] = {
+    "onStreetResidential": "residents without a driveway need a charger they can walk to and leave the car at",
+    "rapidHub": "the chargers there cannot meet the demand: capacity turns drivers round faster"}
 TOP_REASONS = 3
 
 
@@ -114,9 +118,8 @@ def assess(areas: Sequence[str], criteria: Sequence[Mapping[str, float | None]],
             side[CRITERIA[name].kind] += p
         kind: Kind = "onStreetResidential" if side["onStreetResidential"] >= side["rapidHub"] else "rapidHub"
         top = next((r for r in reasons if CRITERIA[r.indicator].kind == kind), None)
-        because = f"{top.words()}" if top else "no indicator stands out"
-        drafts.append((area, round(sum(points.values()), 1), points, reasons, kind,
-                       f"{KIND_NAMES[kind][0].upper()}{KIND_NAMES[kind][1:]}: {because}.",
+        because = f"{top.words()}: {KIND_BECAUSE[kind]}" if top else "no indicator stands out"
+        drafts.append((area, round(sum(points.values()), 1), points, reasons, kind, f"{because}.",
                        criteria[index].get("projectedKWhPerCharger") or 0.0))
     drafts.sort(key=lambda d: (-d[1], -d[6], d[0]))
     return [Assessment(area, score, rank, points, reasons, kind, why)
