@@ -89,7 +89,7 @@ async def delete_temporal_attr(request: Request, entity_id: str, attr_id: str, d
     return Response(status_code=204)
 
 
-@router.patch(_ATTR + "/{instance_id:maybe_empty}", status_code=204)
+@router.patch("/{entity_id:maybe_empty}/attrs/{attr_id}/{instance_id}", status_code=204)
 async def patch_temporal_instance(request: Request, entity_id: str, attr_id: str, instance_id: str) -> Response:
     broker = broker_of(request)
     tenant = tenant_of(request)
