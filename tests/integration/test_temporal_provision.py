@@ -128,7 +128,7 @@ def test_delete_temporal_entity(car: Api) -> None:
     ("POST", "/temporal/entities", {"type": "Vehicle"}, "BadRequestData"),
     ("POST", "/temporal/entities", _car("not a uri"), "BadRequestData"),
     ("POST", "/temporal/entities", {"id": CAR, "speed": [_speed(1, 1)]}, "BadRequestData"),
-    ("POST", "/temporal/entities", _car(**{"bad(name": [_speed(1, 1)]}), "BadRequestData"),
+    ("POST", "/temporal/entities", {**_car(), "bad(name": [_speed(1, 1)]}, "BadRequestData"),
     ("POST", "/temporal/entities", _car(speed=[{"type": "Property", "observedAt": "2020-01-01T00:00:00Z"}]),
      "BadRequestData"),
     ("POST", "/temporal/entities", _car(speed=[_speed(1, 1) | {"observedAt": "yesterday"}]), "BadRequestData"),
