@@ -9,6 +9,11 @@ compressed by zstandard with a dictionary trained on NGSI-LD attributes: about 4
 typical instance, at ~1.5 µs to compress and under 1 µs to expand. Entity documents go through
 the same :class:`Codec` (rows of the former layout, plain JSON, still read).
 
+Each history row has an ``id`` (an ``INTEGER PRIMARY KEY``, so it survives ``VACUUM``, unlike a
+bare rowid): the temporal API names an instance by it (:func:`instance_uri`), so a client can patch
+or delete exactly that instance. ``history_entities.types`` keeps the entity's type IRIs, so a
+temporal entity is typed even when it never existed (temporal provision) or no longer exists.
+
 Dictionaries are data the rows depend on for ever: each is vendored under ``dictionaries/`` named
 by its zstd dictionary id, which every compressed row carries in its frame header, so a new
 dictionary can be added (and named in ``CURRENT`` for new rows) without rewriting old rows; never
@@ -23,6 +28,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 import zstandard
 
 from citiesincharge.timeutil import parse_utc
@@ -35,17 +41,51 @@ LEVEL = 3  # zstd's default: higher levels gain a few bytes on ~250-byte inputs 
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # the first bytes of every zstd frame; JSON never starts so
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS history_entities (
-    id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, entity_id TEXT NOT NULL, UNIQUE (tenant, entity_id)
-);
-CREATE TABLE IF NOT EXISTS history_attrs (id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE);
+_HISTORY_TABLE = """
 CREATE TABLE IF NOT EXISTS history (
-    entity INTEGER NOT NULL, attr INTEGER NOT NULL, ts INTEGER NOT NULL, modified_at INTEGER NOT NULL,
-    doc BLOB NOT NULL
+    id INTEGER PRIMARY KEY, entity INTEGER NOT NULL, attr INTEGER NOT NULL, ts INTEGER NOT NULL,
+    modified_at INTEGER NOT NULL, doc BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS history_by_entity ON history (entity, attr, ts);
 """
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS history_entities (
+    id INTEGER PRIMARY KEY, tenant TEXT NOT NULL, entity_id TEXT NOT NULL, types TEXT, UNIQUE (tenant, entity_id)
+);
+CREATE TABLE IF NOT EXISTS history_attrs (id INTEGER PRIMARY KEY, iri TEXT NOT NULL UNIQUE);
+""" + _HISTORY_TABLE
+INSERT = "INSERT INTO history (entity, attr, ts, modified_at, doc) VALUES (?, ?, ?, ?, ?)"
+INSTANCE_PREFIX = "urn:ngsi-ld:instance:"
+
+
+def instance_uri(row_id: int) -> str:
+    """The instanceId of a history row: a URI, stable for the row's life."""
+    return f"{INSTANCE_PREFIX}{row_id}"
+
+
+def instance_number(uri: str) -> int | None:
+    """The row id an instanceId names, or None if it is no instanceId of this broker."""
+    digits = uri[len(INSTANCE_PREFIX):] if uri.startswith(INSTANCE_PREFIX) else ""
+    return int(digits) if digits.isdigit() and len(digits) < 19 else None
+
+
+def window_sql(column: str, start: str | None, end: str | None, exclusive_start: bool) -> tuple[str, list[int]]:
+    """The SQL condition (on history alias ``h``) and parameters of a time window on ``column``:
+    "ts" (observedAt, else modifiedAt) or "modified_at"."""
+    if column not in ("ts", "modified_at"):
+        raise ValueError(column)
+    sql, params = "", []
+    if start is not None:
+        sql += f" AND h.{column} {'>' if exclusive_start else '>='} ?"
+        params.append(ms(start))
+    if end is not None:
+        sql += f" AND h.{column} < ?"
+        params.append(ms(end))
+    return sql, params
+
+
+def types_text(types: list[str] | None) -> str | None:
+    return None if types is None else orjson.dumps(types).decode()
 
 
 def ms(text: str) -> int:
@@ -107,19 +147,61 @@ class Codec:
 
 
 class Keys:
-    """Numbers of entities (tenant, id) and attribute IRIs in the history, remembered once read or made."""
+    """Numbers of entities (tenant, id) and attribute IRIs in the history, remembered once read or made.
+
+    An entity's number comes with its type IRIs (as JSON text), kept current by the writers that
+    know them, so that the temporal API can type an entity the current store does not hold.
+    """
 
     def __init__(self) -> None:
         self._entities: dict[tuple[str, str], int] = {}
+        self._types: dict[int, str | None] = {}
         self._attrs: dict[str, int] = {}
 
-    def entity(self, db: sqlite3.Connection, tenant: str, entity_id: str) -> int:
-        """The entity's number, made if new, inside the caller's transaction (rolled back with it)."""
+    def entity(self, db: sqlite3.Connection, tenant: str, entity_id: str, types: list[str] | None = None) -> int:
+        """The entity's number, made if new, inside the caller's transaction (rolled back with it);
+        ``types`` (when given) replace the recorded ones if they differ."""
+        key = (tenant, entity_id)
+        found = self._entities.get(key)
+        text = types_text(types)
+        if found is None:
+            row = self._read(db, tenant, entity_id)
+            if row is None:
+                made = db.execute("INSERT INTO history_entities (tenant, entity_id, types) VALUES (?, ?, ?)",
+                                  (tenant, entity_id, text)).lastrowid
+                assert made is not None
+                row = (made, text)
+            found, self._types[found] = row
+            self._entities[key] = found
+        if text is not None and self._types.get(found) != text:
+            db.execute("UPDATE history_entities SET types = ? WHERE id = ?", (text, found))
+            self._types[found] = text
+        return found
+
+    def find(self, db: sqlite3.Connection, tenant: str, entity_id: str) -> tuple[int, list[str] | None] | None:
+        """The entity's number and recorded types, or None if the history never knew it."""
         key = (tenant, entity_id)
         found = self._entities.get(key)
         if found is None:
-            found = self._entities[key] = _number(db, "history_entities", "tenant = ? AND entity_id = ?", key)
-        return found
+            row = self._read(db, tenant, entity_id)
+            if row is None:
+                return None
+            found, self._types[found] = row
+            self._entities[key] = found
+        text = self._types.get(found)
+        return found, None if text is None else list(orjson.loads(text))
+
+    @staticmethod
+    def _read(db: sqlite3.Connection, tenant: str, entity_id: str) -> tuple[int, str | None] | None:
+        row = db.execute("SELECT id, types FROM history_entities WHERE tenant = ? AND entity_id = ?",
+                         (tenant, entity_id)).fetchone()
+        return None if row is None else (int(row[0]), row[1])
+
+    def drop(self, tenant: str, entity_id: str) -> None:
+        """After the entity's history_entities row went (committed)."""
+        number = self._entities.pop((tenant, entity_id), None)
+        if number is not None:
+            self._types.pop(number, None)
 
     def attr(self, db: sqlite3.Connection, iri: str) -> int:
         found = self._attrs.get(iri)
@@ -127,9 +209,20 @@ class Keys:
             found = self._attrs[iri] = _number(db, "history_attrs", "iri = ?", (iri,))
         return found
 
+    def known_attr(self, db: sqlite3.Connection, iri: str) -> int | None:
+        """The attribute's number if the history has ever held it (never made by a read)."""
+        found = self._attrs.get(iri)
+        if found is None:
+            row = db.execute("SELECT id FROM history_attrs WHERE iri = ?", (iri,)).fetchone()
+            if row is None:
+                return None
+            found = self._attrs[iri] = int(row[0])
+        return found
+
     def forget(self) -> None:
         """After a rollback: numbers made in it are gone."""
         self._entities.clear()
+        self._types.clear()
         self._attrs.clear()
 
 
@@ -144,18 +237,63 @@ def _number(db: sqlite3.Connection, table: str, where: str, values: tuple[str, .
 
 
 def migrate(db: sqlite3.Connection, codec: Codec, keys: Keys, *, chunk: int = 20_000) -> None:
+    """Bring a database of any former layout to the current one, once, at start."""
+    typed = _add_instance_ids_and_types(db)
+    moved = _move_wide_rows(db, codec, keys, chunk=chunk)
+    if typed or moved:
+        _record_types(db, codec)
+
+
+def _add_instance_ids_and_types(db: sqlite3.Connection) -> bool:
+    """History rows of the layout before instanceIds get an ``id`` column (their rowid, so nothing
+    is renumbered), and history_entities a ``types`` column; in one transaction. Returns whether
+    the types column was added (and so needs filling)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(history)")}
+    entity_columns = {row[1] for row in db.execute("PRAGMA table_info(history_entities)")}
+    if "id" in columns and "types" in entity_columns:
+        return False
+    log.warning("history: giving every attribute instance a stable instanceId (once)")
+    db.execute("BEGIN")
+    if "id" not in columns:
+        db.execute("DROP INDEX IF EXISTS history_by_entity")
+        db.execute("ALTER TABLE history RENAME TO history_before_ids")
+        for statement in _HISTORY_TABLE.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        db.execute("INSERT INTO history (id, entity, attr, ts, modified_at, doc) "
+                   "SELECT rowid, entity, attr, ts, modified_at, doc FROM history_before_ids")
+        db.execute("DROP TABLE history_before_ids")
+    added = "types" not in entity_columns
+    if added:
+        db.execute("ALTER TABLE history_entities ADD COLUMN types TEXT")
+    db.execute("COMMIT")
+    return added
+
+
+def _record_types(db: sqlite3.Connection, codec: Codec) -> None:
+    """Fill the types of history entities that still exist from their entity rows."""
+    db.execute("BEGIN")
+    rows = db.execute("SELECT e.tenant, e.id, e.doc FROM entities e JOIN history_entities h "
+                      "ON h.tenant = e.tenant AND h.entity_id = e.id WHERE h.types IS NULL").fetchall()
+    db.executemany("UPDATE history_entities SET types = ? WHERE tenant = ? AND entity_id = ?",
+                   [(types_text(orjson.loads(codec.expand(doc))["type"]), tenant, entity_id)
+                    for tenant, entity_id, doc in rows])
+    db.execute("COMMIT")
+
+
+def _move_wide_rows(db: sqlite3.Connection, codec: Codec, keys: Keys, *, chunk: int) -> bool:
     """Move a database of the former layout (``attr_history``: one wide row per instance; entities as
     plain JSON) into the compact one, in chunks of one transaction each, then compress the entities
     and drop the old table. Re-entrant: a broker killed half-way goes on at its next start."""
     if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'attr_history'").fetchone():
-        return
+        return False
     total = db.execute("SELECT COUNT(*) FROM attr_history").fetchone()[0]
     log.warning("history: moving %d attribute instances to the compact layout (once)", total)
     while True:
         db.execute("BEGIN")
         rows = db.execute("SELECT rowid, tenant, entity_id, attr, ts, modified_at, doc FROM attr_history "
                           "ORDER BY rowid LIMIT ?", (chunk,)).fetchall()
-        db.executemany("INSERT INTO history VALUES (?, ?, ?, ?, ?)", [
+        db.executemany(INSERT, [
             (keys.entity(db, tenant, entity_id), keys.attr(db, attr), ms(ts), ms(modified), codec.compress(doc))
             for _, tenant, entity_id, attr, ts, modified, doc in rows])
         if rows:
@@ -171,3 +309,4 @@ def migrate(db: sqlite3.Connection, codec: Codec, keys: Keys, *, chunk: int = 20
     db.execute("DROP TABLE attr_history")
     db.execute("COMMIT")
     log.warning("history: %d attribute instances and %d entities moved", total, len(entities))
+    return True

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from fastapi.routing import APIRoute
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -59,3 +60,19 @@ class SegmentRoute(APIRoute):
             child["path_params"] = {name: unquote(value) if isinstance(value, str) else value
                                     for name, value in params.items()}
         return match, child
+
+
+class MaybeEmptySegment(Convertor[str]):
+    """``{name:maybe_empty}``: one path segment that may be empty, so that ``/entities//attrs``
+    reaches its route and is refused as a bad id (400), not as an unknown path (404)."""
+
+    regex = "[^/]*"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("maybe_empty", MaybeEmptySegment())

@@ -21,6 +21,7 @@ import orjson
 from . import history as compact
 from .attributes import NULL, same_content
 from .errors import AlreadyExists, BadRequestData, ResourceNotFound, TenantNotFound
+from .temporal_store import TemporalStore
 
 DEFAULT_TENANT = ""
 MergeMode = Literal["overwrite", "noOverwrite", "onlyExisting", "merge"]
@@ -86,6 +87,7 @@ class Store:
         self._keys = compact.Keys()
         compact.migrate(self._db, self._codec, self._keys)
         self.lock = threading.RLock()
+        self.temporal = TemporalStore(self._db, self.lock, self._codec, self._keys)
         self._tenants: dict[str, dict[str, dict[str, Any]]] = {}
         self._known = {row[0] for row in self._db.execute("SELECT name FROM tenants")}
         self._known.add(DEFAULT_TENANT)
@@ -367,7 +369,7 @@ class Store:
         """One transaction for the rows of every change, then (only on success) the memory mirror."""
         upserts = [(tenant, p.change.entity_id, p.doc) for p in prepared if p.doc is not None]
         deletes = [(tenant, p.change.entity_id) for p in prepared if p.change.deleted]
-        history = [row for p in prepared for row in p.history]
+        history = [(p.change.entity["type"], row) for p in prepared for row in p.history]
         if not (upserts or deletes):
             self._forget_unsaved_tenant(tenant)
             return
@@ -381,9 +383,9 @@ class Store:
             if deletes:
                 db.executemany("DELETE FROM entities WHERE tenant = ? AND id = ?", deletes)
             if history:
-                db.executemany("INSERT INTO history VALUES (?, ?, ?, ?, ?)", [
-                    (self._keys.entity(db, t, entity_id), self._keys.attr(db, attr), ts, modified, doc)
-                    for t, entity_id, attr, ts, modified, doc in history])
+                db.executemany(compact.INSERT, [
+                    (self._keys.entity(db, t, entity_id, types), self._keys.attr(db, attr), ts, modified, doc)
+                    for types, (t, entity_id, attr, ts, modified, doc) in history])
             db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:  # SQLite has already rolled back after e.g. SQLITE_FULL
@@ -402,38 +404,37 @@ class Store:
     # -- history -----------------------------------------------------------------------------
     def history(self, tenant: str, entity_id: str, attrs: list[str] | None, start: str | None,
                 end: str | None, last_n: int | None, *, column: str = "ts",
-                exclusive_start: bool = False) -> dict[str, list[dict[str, Any]]]:
+                exclusive_start: bool = False, instance_ids: bool = False) -> dict[str, list[dict[str, Any]]]:
         """Attribute instances of one entity in time order (``start`` <= time < ``end``).
 
-        ``column`` is "ts" (observedAt, else modifiedAt) or "modified_at".
+        ``column`` is "ts" (observedAt, else modifiedAt) or "modified_at"; ``instance_ids`` adds
+        each instance's ``instanceId`` (the temporal API's name for it).
         """
-        if column not in ("ts", "modified_at"):
-            raise ValueError(column)
-        sql = ("SELECT a.iri, h.doc FROM history_entities e JOIN history h ON h.entity = e.id "
+        sql = ("SELECT a.iri, h.doc, h.id FROM history_entities e JOIN history h ON h.entity = e.id "
                "JOIN history_attrs a ON a.id = h.attr WHERE e.tenant = ? AND e.entity_id = ?")
         params: list[Any] = [tenant, entity_id]
         if attrs is not None:
             sql += f" AND a.iri IN ({','.join('?' * len(attrs))})"
             params += attrs
-        if start is not None:
-            sql += f" AND h.{column} {'>' if exclusive_start else '>='} ?"
-            params.append(compact.ms(start))
-        if end is not None:
-            sql += f" AND h.{column} < ?"
-            params.append(compact.ms(end))
+        window, window_params = compact.window_sql(column, start, end, exclusive_start)
+        sql += window
+        params += window_params
         if last_n is not None:  # newest N per attribute, without reading the older rows' documents
-            sql = sql.replace("SELECT a.iri, h.doc FROM", f"SELECT a.iri AS i, h.doc AS d, h.{column} AS t, h.rowid "
-                              f"AS r, ROW_NUMBER() OVER (PARTITION BY a.iri ORDER BY h.{column} DESC, h.rowid DESC) "
+            sql = sql.replace("SELECT a.iri, h.doc, h.id FROM", f"SELECT a.iri AS i, h.doc AS d, h.{column} AS t, "
+                              f"h.id AS r, ROW_NUMBER() OVER (PARTITION BY a.iri ORDER BY h.{column} DESC, h.id DESC) "
                               "AS rn FROM", 1)
-            sql = f"SELECT i, d FROM ({sql}) WHERE rn <= ? ORDER BY i, t, r"
+            sql = f"SELECT i, d, r FROM ({sql}) WHERE rn <= ? ORDER BY i, t, r"
             params.append(last_n)
         else:
-            sql += f" ORDER BY a.iri, h.{column}, h.rowid"
+            sql += f" ORDER BY a.iri, h.{column}, h.id"
         out: dict[str, list[dict[str, Any]]] = {}
         with self.lock:
             rows = self._db.execute(sql, params).fetchall()
-        for attr, doc in rows:
-            out.setdefault(attr, []).append(orjson.loads(self._codec.expand(doc)))
+        for attr, doc, row_id in rows:
+            instance = orjson.loads(self._codec.expand(doc))
+            if instance_ids:
+                instance["instanceId"] = compact.instance_uri(row_id)
+            out.setdefault(attr, []).append(instance)
         return out
 
     def prune_history(self, before: str, *, chunk: int = 5000) -> int:

@@ -170,6 +170,29 @@ def _buckets(instances: list[dict[str, Any]], column: str, period: timedelta | i
     return buckets
 
 
+_SHOWN_TIMES = ("observedAt", "createdAt", "modifiedAt")
+#: the simplified temporal representation per attribute type (§4.5.9): the member listing the
+#: pairs, and the member each value is wrapped in (None: the bare value)
+_SIMPLIFIED: dict[str, tuple[str, str | None]] = {
+    "Relationship": ("objects", None), "LanguageProperty": ("languageMaps", "languageMap"),
+    "JsonProperty": ("jsons", "json"), "VocabProperty": ("vocabs", "vocab"),
+    "ListProperty": ("valueLists", "valueList"), "ListRelationship": ("objectLists", "objectList")}
+
+
+def shown_instant(text: str) -> str:
+    """An instant as the temporal API shows it: the stored form (always with milliseconds, so that
+    stored strings sort in time order) without ``.000`` when the milliseconds are zero. The same
+    instant in ISO 8601, as clients most often write it, so an instance reads back as it was sent."""
+    return text[:-5] + "Z" if text.endswith(".000Z") else text
+
+
+def _shown_times(rendered: dict[str, Any]) -> dict[str, Any]:
+    for key in _SHOWN_TIMES:
+        if isinstance(rendered.get(key), str):
+            rendered[key] = shown_instant(rendered[key])
+    return rendered
+
+
 def render_temporal(entity_id: str, types: list[str], history: dict[str, list[dict[str, Any]]],
                     tm: TermMap, *, mode: str, column: str, aggr_methods: list[str] | None = None,
                     period: Any = None, origin: str | None = None, sys_attrs: bool = False) -> dict[str, Any]:
@@ -180,14 +203,16 @@ def render_temporal(entity_id: str, types: list[str], history: dict[str, list[di
         name = tm.compact(iri)
         kind = instances[-1]["type"]
         if mode == "temporalValues":
-            key = "objects" if kind == "Relationship" else "values"
-            out[name] = {"type": kind, key: [[_value(i), _time(i, column)] for i in instances]}
+            key, wrap = _SIMPLIFIED.get(kind, ("values", None))
+            out[name] = {"type": kind, key: [[_value(i) if wrap is None else {wrap: _value(i)},
+                                              shown_instant(_time(i, column))] for i in instances]}
         elif mode == "aggregatedValues":
             assert aggr_methods is not None
             attr: dict[str, Any] = {"type": kind}
             buckets = _buckets(instances, column, period, origin)
             for method in aggr_methods:
-                attr[method] = [[_clean(_aggregate(method, values)), format_iso(low), format_iso(high)]
+                attr[method] = [[_clean(_aggregate(method, values)), shown_instant(format_iso(low)),
+                                 shown_instant(format_iso(high))]
                                 for low, high, values in buckets]
             out[name] = attr
         else:
@@ -195,7 +220,7 @@ def render_temporal(entity_id: str, types: list[str], history: dict[str, list[di
             if column == "modified_at":
                 for item, instance in zip(rendered, instances, strict=True):
                     item["modifiedAt"] = instance["modifiedAt"]
-            out[name] = rendered
+            out[name] = [_shown_times(item) for item in rendered]
     return out
 
 

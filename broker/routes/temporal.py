@@ -1,4 +1,5 @@
-"""/ngsi-ld/v1/temporal/entities: attribute history of one entity or of a query (§5.7.3, 5.7.4)."""
+"""/ngsi-ld/v1/temporal: the history of one entity, of a query, or of a query given as a body
+(§5.7.3, 5.7.4; HTTP binding §6.18, 6.24). The shaping lives in :mod:`broker.temporal_query`."""
 
 from __future__ import annotations
 
@@ -6,56 +7,21 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..attributes import check_entity_id
 from ..errors import BadRequestData, ResourceNotFound
-from ..http import accepted, json_response, parse_options, split_list, tenant_of
+from ..http import accepted, json_response, read_body, split_list, tenant_of
 from ..jsonld import TermMap
 from ..paths import SegmentRoute
-from ..query import compile_query
+from ..query import Predicate, compile_query
+from ..query_body import QueryIn
 from ..service import Broker, EntityQuery
-from ..temporal import TimeFilter, parse_aggr_methods, parse_period, render_temporal
+from ..subscriptions import validation_message
+from ..temporal_query import Selector, TemporalParams, entity_types, select
 from .common import broker_of, expand_all, paging, request_term_map
 
 router = APIRouter(prefix="/ngsi-ld/v1/temporal", tags=["temporal"], route_class=SegmentRoute)
-_OPTIONS = {"temporalValues", "aggregatedValues", "sysAttrs", "count"}
-
-
-class _TemporalRequest:
-    """The temporal parameters of a request, validated once."""
-
-    def __init__(self, request: Request, tm: TermMap) -> None:
-        params = request.query_params
-        self.window = TimeFilter.from_params(params.get("timerel"), params.get("timeAt"),
-                                             params.get("endTimeAt"), params.get("timeproperty"))
-        last_n = params.get("lastN")
-        try:
-            self.last_n = int(last_n) if last_n is not None else None
-        except ValueError:
-            raise BadRequestData(f"lastN '{last_n}' must be a positive integer") from None
-        if self.last_n is not None and self.last_n < 1:
-            raise BadRequestData("lastN must be a positive integer")
-        self.options = parse_options(params.get("options"), _OPTIONS)
-        self.mode = "normalized"
-        self.methods: list[str] | None = None
-        self.period: Any = None
-        if "aggregatedValues" in self.options or params.get("aggrMethods"):
-            self.mode = "aggregatedValues"
-            self.methods = parse_aggr_methods(params.get("aggrMethods"))
-            self.period = parse_period(params.get("aggrPeriodDuration"))
-        elif "temporalValues" in self.options:
-            self.mode = "temporalValues"
-        self.attrs = expand_all(tm, split_list(params.get("attrs")))
-
-    def render(self, broker: Broker, tenant: str, entity_id: str, types: list[str],
-               tm: TermMap) -> dict[str, Any]:
-        attrs = sorted(self.attrs) if self.attrs is not None else None
-        history = broker.store.history(tenant, entity_id, attrs, self.window.start, self.window.end,
-                                       self.last_n, column=self.window.column,
-                                       exclusive_start=self.window.strict_start)
-        return render_temporal(entity_id, types, history, tm, mode=self.mode, column=self.window.column,
-                               aggr_methods=self.methods, period=self.period, origin=self.window.start,
-                               sys_attrs="sysAttrs" in self.options)
 
 
 @router.get("/entities/{entity_id}")
@@ -64,14 +30,16 @@ async def temporal_entity(request: Request, entity_id: str) -> Response:
     tenant = tenant_of(request)
     check_entity_id(entity_id)
     context, tm = await request_term_map(request)
-    temporal = _TemporalRequest(request, tm)
-    try:
-        types = broker.store.get(tenant, entity_id)["type"]
-    except ResourceNotFound:
-        if not broker.store.has_history(tenant, entity_id):
-            raise
-        types = ["https://uri.etsi.org/ngsi-ld/default-context/Deleted"]
-    rendered = await broker.offload(temporal.render, broker, tenant, entity_id, types, tm)
+    params = TemporalParams(request.query_params, tm)
+    broker.store.require_tenant(tenant)
+    found = broker.store.temporal.entity(tenant, entity_id)
+    types = entity_types(broker, tenant, found, entity_id)
+    if params.attrs is not None and (found is None or not broker.store.temporal.with_instances(
+            [found.number], sorted(params.attrs), "ts", None, None, False)):
+        raise ResourceNotFound(f"temporal entity {entity_id} has none of the attributes {sorted(params.attrs)}")
+    rendered = await broker.offload(params.render, broker, tenant, entity_id, types, tm)
+    if not rendered:
+        raise ResourceNotFound(f"pick/omit leave nothing of temporal entity {entity_id}")
     return json_response(rendered, media=accepted(request), context=context)
 
 
@@ -82,19 +50,75 @@ async def temporal_query(request: Request, id: str | None = None, type: str | No
     broker = broker_of(request)
     tenant = tenant_of(request)
     context, tm = await request_term_map(request)
-    temporal = _TemporalRequest(request, tm)
-    if not any((id, type, idPattern, q, temporal.attrs)):
+    params = TemporalParams(request.query_params, tm)
+    if not any((id, type, idPattern, q, params.attrs)):
         raise BadRequestData("a temporal query needs at least one of id, type, idPattern, q or attrs")
-    size, start = paging(limit, offset)
-    query = EntityQuery(ids=split_list(id), types=expand_all(tm, split_list(type)),
-                        id_pattern=EntityQuery.pattern(idPattern), attrs=temporal.attrs,
-                        q=compile_query(q, tm) if q else None)
+    ids = split_list(id)
+    for entity_id in ids or []:
+        check_entity_id(entity_id)
+    selector = Selector(ids, EntityQuery(types=expand_all(tm, split_list(type)),
+                                         id_pattern=EntityQuery.pattern(idPattern)))
+    predicate = compile_query(q, tm) if q else None
+    return await _answer(request, broker, tenant, tm, context, [selector], predicate, params,
+                         paging(limit, offset), count)
+
+
+class _TemporalQ(BaseModel):
+    """``temporalQ`` of a Query (§5.2.23): the time window, as the GET parameters name it."""
+
+    model_config = ConfigDict(extra="forbid")
+    timerel: str | None = None
+    timeAt: str | None = None
+    endTimeAt: str | None = None
+    timeproperty: str | None = None
+    lastN: int | None = None
+
+
+class _TemporalQueryIn(QueryIn):
+    temporalQ: _TemporalQ | None = None
+
+
+@router.post("/entityOperations/query")
+async def temporal_query_by_body(request: Request, limit: str | None = None, offset: str | None = None,
+                                 count: bool = False) -> Response:
+    """The temporal query of a ``Query`` body; paging, options and format stay URL parameters."""
+    broker = broker_of(request)
+    tenant = tenant_of(request)
+    body = await read_body(request)
+    if not isinstance(body.data, dict):
+        raise BadRequestData("the body must be a Query object ({\"type\": \"Query\", ...})")
+    try:
+        spec = _TemporalQueryIn.model_validate({k: v for k, v in body.data.items() if k != "@context"})
+    except ValidationError as error:
+        raise BadRequestData(validation_message(error, "query")) from None
+    tm = await broker.term_map(body.context)
+    window = spec.temporalQ.model_dump(exclude_none=True) if spec.temporalQ else {}
+    merged = {**request.query_params, **{k: str(v) for k, v in window.items()},
+              **({"attrs": ",".join(spec.attrs)} if spec.attrs else {})}
+    params = TemporalParams(merged, tm)
+    selectors = [Selector([s.id] if s.id else None,
+                          EntityQuery(types={tm.expand(s.type)} if s.type else None,
+                                      id_pattern=EntityQuery.pattern(s.idPattern)))
+                 for s in spec.entities or ()] or [Selector(None, EntityQuery())]
+    if spec.entities is None and not (spec.q or spec.attrs):
+        raise BadRequestData("a temporal query needs entities, q or attrs")
+    predicate = compile_query(spec.q, tm) if spec.q else None
+    return await _answer(request, broker, tenant, tm, body.context, selectors, predicate, params,
+                         paging(limit, offset), count)
+
+
+async def _answer(request: Request, broker: Broker, tenant: str, tm: TermMap, context: Any,
+                  selectors: list[Selector], q: Predicate | None, params: TemporalParams,
+                  page: tuple[int, int], count: bool) -> Response:
+    """Select, render one page, and answer with the count when asked."""
+    size, start = page
+    broker.store.require_tenant(tenant)
 
     def run() -> tuple[int, list[dict[str, Any]]]:
-        matches = list(broker.select(tenant, query))
-        return len(matches), [temporal.render(broker, tenant, e["id"], e["type"], tm)
-                              for e in matches[start:start + size]]
+        matches = select(broker, tenant, selectors, q, params)
+        return len(matches), [params.render(broker, tenant, e.entity_id, types, tm)
+                              for e, types in matches[start:start + size]]
 
-    total, page = await broker.offload(run)
-    headers = {"NGSILD-Results-Count": str(total)} if count or "count" in temporal.options else None
-    return json_response(page, media=accepted(request), context=context, headers=headers)
+    total, rendered = await broker.offload(run)
+    headers = {"NGSILD-Results-Count": str(total)} if count or "count" in params.options else None
+    return json_response(rendered, media=accepted(request), context=context, headers=headers)

@@ -75,3 +75,37 @@ def test_a_database_of_the_former_layout_is_moved_once_and_reads_the_same(tmp_pa
     again = Store(path)  # moved once: a second start finds the compact layout and the same content
     assert again.history("", entity["id"], None, None, None, None) == {status: instances}
     again.close()
+
+
+def test_rows_of_the_layout_before_instance_ids_keep_their_number_as_instance_id(tmp_path: Path) -> None:
+    """The compact layout without ``history.id`` / ``history_entities.types`` opens once migrated:
+    every row's instanceId is its former rowid (nothing renumbered), types are filled from the
+    entities that still exist, and the rows read the same."""
+    path = tmp_path / "broker.sqlite"
+    store = Store(path)
+    store.create("", parse_entity({"id": KPI, "type": "KeyPerformanceIndicator", **_kpi_value(1)}, TM,
+                                  "2026-03-02T00:00:05.000Z"))
+    store.update_attrs("", KPI, parse_fragment(_kpi_value(2), TM, "2026-03-03T00:00:05.000Z"), "overwrite",
+                       "2026-03-03T00:00:05.000Z")
+    before = store.history("", KPI, None, None, None, None, instance_ids=True)
+    store.close()
+    old = sqlite3.connect(path)  # back to the former layout, rowids with a gap as deletions leave
+    old.executescript("""
+        CREATE TABLE old_history (entity INTEGER NOT NULL, attr INTEGER NOT NULL, ts INTEGER NOT NULL,
+            modified_at INTEGER NOT NULL, doc BLOB NOT NULL);
+        INSERT INTO old_history (rowid, entity, attr, ts, modified_at, doc)
+            SELECT id, entity, attr, ts, modified_at, doc FROM history;
+        DROP TABLE history;
+        ALTER TABLE old_history RENAME TO history;
+        CREATE INDEX history_by_entity ON history (entity, attr, ts);
+        ALTER TABLE history_entities DROP COLUMN types;""")
+    old.commit()
+    old.close()
+
+    again = Store(path)
+    assert again.history("", KPI, None, None, None, None, instance_ids=True) == before
+    recorded = again.temporal.entity("", KPI)
+    assert recorded is not None and recorded.types == again.get("", KPI)["type"]
+    columns = {row[1] for row in again._db.execute("PRAGMA table_info(history)")}
+    assert "id" in columns
+    again.close()
