@@ -10,13 +10,15 @@ from citiesincharge.client import NgsiLdClient
 from subscriptions.registrar import SECRET_HEADER
 from subscriptions.specs import subscription_id
 from tests.integration.analytics.conftest import ServiceFactory
+from tests.support import wait_until
 
 
 def test_registrar_creates_repairs_and_cleans_up(start_analytics: ServiceFactory, ngsi: NgsiLdClient) -> None:
     running = start_analytics(["violations"])
     registrar = running.service.registrars["violations"]
-    ids = {s["id"] for s in ngsi.list_subscriptions()}
-    assert ids == {subscription_id("violations", "bays"), subscription_id("violations", "chargers")}
+    ids = {subscription_id("violations", "bays"), subscription_id("violations", "chargers")}
+    # the worker's thread subscribes after the service answers: await it, don't race it
+    wait_until(lambda: {s["id"] for s in ngsi.list_subscriptions()} == ids)
     bays = ngsi.get_subscription(subscription_id("violations", "bays"))
     assert bays["notification"]["endpoint"]["receiverInfo"][0]["key"] == SECRET_HEADER
     ngsi.delete_subscription(subscription_id("violations", "bays"))  # the broker "loses" one
