@@ -56,10 +56,26 @@ def context_from_link(request: Request) -> str | None:
 class Body:
     data: Any
     context: Any
+    media: str = JSON
+
+    def item_context(self, item: dict[str, Any]) -> Any:
+        """The @context of one entity of a batch read with ``per_item``: §6.3.5 applies to each
+        entity, and an entity that breaks it is that entity's error, not the whole batch's."""
+        if self.media == JSON_LD:
+            if "@context" not in item:
+                raise BadRequestData("with application/ld+json each entity must carry an @context member")
+            return item["@context"]
+        if "@context" in item:
+            raise BadRequestData("@context in the body needs Content-Type application/ld+json")
+        return self.context
 
 
-async def read_body(request: Request, *, allow_merge_patch: bool = False) -> Body:
-    """Parse a JSON body and find its @context as §6.3.5 says for each content type."""
+async def read_body(request: Request, *, allow_merge_patch: bool = False, per_item: bool = False) -> Body:
+    """Parse a JSON body and find its @context as §6.3.5 says for each content type.
+
+    ``per_item``: a JSON array of entities whose @context each entity carries (batch operations);
+    :meth:`Body.item_context` checks them one by one.
+    """
     media = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
     allowed = {JSON, JSON_LD} | ({MERGE_PATCH} if allow_merge_patch else set())
     if media not in allowed:
@@ -76,14 +92,19 @@ async def read_body(request: Request, *, allow_merge_patch: bool = False) -> Bod
     except orjson.JSONDecodeError as error:
         raise InvalidRequest(f"the request body is not valid JSON ({error})") from None
     link = context_from_link(request)
-    if media == JSON_LD:
+    if per_item and isinstance(data, list):
+        if media == JSON_LD and link is not None:
+            raise BadRequestData("with application/ld+json the @context goes in the body, not a Link header")
+        return Body(data, link, media)
+    if media == JSON_LD and (isinstance(data, dict) or (isinstance(data, list) and data
+                                                        and all(isinstance(i, dict) for i in data))):
         if link is not None:
             raise BadRequestData("with application/ld+json the @context goes in the body, not a Link header")
         items = data if isinstance(data, list) else [data]
         contexts = [i.get("@context") for i in items if isinstance(i, dict)]
         if not contexts or any(c is None for c in contexts):
             raise BadRequestData("application/ld+json payloads must carry an @context member")
-        return Body(data, contexts[0])
+        return Body(data, contexts[0], media)
     if _has_body_context(data):
         raise BadRequestData("@context in the body needs Content-Type application/ld+json")
     return Body(data, link)

@@ -43,15 +43,15 @@ async def _write(request: Request, mode: Literal["create", "replace", "update", 
                  must_exist: bool = False) -> tuple[list[str], list[str], list[dict[str, Any]]]:
     broker = broker_of(request)
     tenant = tenant_of(request)
-    body = await read_body(request)
-    if not isinstance(body.data, list):
-        raise BadRequestData("a batch operation needs a JSON array of entities")
+    body = await read_body(request, per_item=True)
+    if not isinstance(body.data, list) or not body.data:
+        raise BadRequestData("a batch operation needs a non-empty JSON array of entities")
     now = now_iso()
     parsed, errors = [], []
     for item in body.data:
         item_id = item.get("id") if isinstance(item, dict) else None
         try:
-            context = item.get("@context", body.context) if isinstance(item, dict) else body.context
+            context = body.item_context(item) if isinstance(item, dict) else body.context
             tm = await broker.term_map(context)
             parsed.append(parse_entity(item, tm, now))
         except NgsiLdError as error:
@@ -92,8 +92,8 @@ async def batch_delete(request: Request) -> Response:
     broker = broker_of(request)
     tenant = tenant_of(request)
     body = await read_body(request)
-    if not isinstance(body.data, list):
-        raise BadRequestData("batch delete needs a JSON array of entity ids")
+    if not isinstance(body.data, list) or not body.data:
+        raise BadRequestData("batch delete needs a non-empty JSON array of entity ids")
     ids, errors = [], []
     for item in body.data:
         try:

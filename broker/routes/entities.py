@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from ..attributes import check_entity_id, parse_entity, render_entity
-from ..errors import BadRequestData
+from ..errors import BadRequestData, InvalidRequest
 from ..geo import compile_geo
 from ..http import accepted, json_response, output_format, parse_options, read_body, split_list, tenant_of
 from ..paths import SegmentRoute, segment_url
@@ -36,6 +36,8 @@ async def create_entity(request: Request) -> Response:
     broker = broker_of(request)
     tenant = tenant_of(request)
     body = await read_body(request)
+    if not isinstance(body.data, dict):
+        raise InvalidRequest("the body of an entity creation must be a JSON object (one entity)")
     tm = await broker.term_map(body.context)
     entity = parse_entity(body.data, tm, now_iso())
     change = broker.store.create(tenant, entity)
