@@ -47,7 +47,7 @@ class Change:
     attrs_created: set[str] = field(default_factory=set)
     attrs_updated: set[str] = field(default_factory=set)
     attrs_deleted: set[str] = field(default_factory=set)
-    types_added: bool = False
+    types_changed: bool = False
     scope_changed: bool = False
 
     @property
@@ -56,7 +56,11 @@ class Change:
 
     @property
     def is_noop(self) -> bool:
-        return not (self.created or self.deleted or self.touched or self.types_added or self.scope_changed)
+        return not (self.created or self.deleted or self.touched or self.types_changed or self.scope_changed)
+
+
+class AttributesKept(BadRequestData):
+    """A batch entity that landed except for existing attributes noOverwrite left alone."""
 
 
 @dataclass
@@ -160,9 +164,13 @@ class Store:
             return change
 
     def write_many(self, tenant: str, entities_in: list[dict[str, Any]], *,
-                   mode: Literal["create", "replace", "update", "noOverwrite"],
+                   mode: Literal["create", "replace", "update", "noOverwrite", "merge"],
                    must_exist: bool = False) -> tuple[list[Change], list[tuple[str, Exception]]]:
-        """Batch create / upsert / update in one transaction; per-entity errors are collected."""
+        """Batch create / upsert / update / merge in one transaction; per-entity errors are collected.
+
+        With noOverwrite, an entity whose existing attributes were left alone is also reported as
+        an error (its other attributes land): the client learns which writes did not happen.
+        """
         prepared: list[_Prepared] = []
         errors: list[tuple[str, Exception]] = []
         with self._writing(tenant, create=True) as entities:
@@ -179,9 +187,12 @@ class Store:
                     elif mode == "replace":
                         change = self._replace(current, incoming)
                     else:
-                        merge: MergeMode = "noOverwrite" if mode == "noOverwrite" else "overwrite"
-                        change = self._merge(current, incoming["attrs"], merge, incoming["modifiedAt"],
-                                             types=incoming["type"], scope=incoming.get("scope"))[0]
+                        merge: MergeMode = "overwrite" if mode == "update" else mode
+                        change, kept = self._merge(current, incoming["attrs"], merge, incoming["modifiedAt"],
+                                                   types=incoming["type"], scope=incoming.get("scope"))
+                        if kept and mode == "noOverwrite":
+                            errors.append((incoming["id"], AttributesKept(
+                                f"attributes {sorted(set(kept))} exist and were not overwritten (noOverwrite)")))
                     prepared.append(self._prepared(tenant, change))
                 except (AlreadyExists, ResourceNotFound, BadRequestData) as error:
                     errors.append((incoming["id"], error))
@@ -288,7 +299,7 @@ class Store:
         missing = [t for t in types or () if t not in current["type"]]
         if missing:
             change.entity = current = {**current, "type": current["type"] + missing}
-            change.types_added = True
+            change.types_changed = True
         if scope is None:
             return
         before = scope_list(current.get("scope"))
@@ -301,21 +312,17 @@ class Store:
             change.scope_changed = True
 
     def _replace(self, current: dict[str, Any], incoming: dict[str, Any]) -> Change:
-        entity = dict(incoming, attrs=without_deletions(incoming["attrs"]))
-        incoming = entity
-        entity["createdAt"] = current["createdAt"]
-        change = Change(entity["id"], entity)
-        for iri, instances in incoming["attrs"].items():
+        entity = dict(incoming, attrs=without_deletions(incoming["attrs"]), createdAt=current["createdAt"])
+        change = Change(entity["id"], entity, types_changed=current["type"] != entity["type"],
+                        scope_changed=current.get("scope") != entity.get("scope"))
+        for iri, instances in entity["attrs"].items():
             before = current["attrs"].get(iri)
             if before is None:
                 change.attrs_created.add(iri)
             elif not self._same_instances(before, instances):
                 change.attrs_updated.add(iri)
-        change.attrs_deleted = set(current["attrs"]) - set(incoming["attrs"])
-        if not change.touched and current["type"] == incoming["type"] and \
-                current.get("scope") == incoming.get("scope"):
-            return Change(current["id"], current)  # idempotent re-write: nothing changes
-        return change
+        change.attrs_deleted = set(current["attrs"]) - set(entity["attrs"])
+        return change if not change.is_noop else Change(current["id"], current)  # idempotent re-write
 
     @staticmethod
     def _same_instances(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
@@ -361,7 +368,7 @@ class Store:
                 new_attrs[iri] = existing
             else:
                 new_attrs.pop(iri, None)
-        if change.touched or change.types_added or change.scope_changed:
+        if change.touched or change.types_changed or change.scope_changed:
             entity = dict(change.entity)
             entity["attrs"] = new_attrs
             entity["modifiedAt"] = now

@@ -118,7 +118,8 @@ def test_update_attrs_only_touches_existing(api: Api) -> None:
                                                      "unknownAttr": {"type": "Property", "value": 1}})
     assert response.status_code == 207
     body = response.json()
-    assert body["updated"] == ["https://uri.etsi.org/ngsi-ld/status"] and body["notUpdated"][0]["attributeName"] == DEFAULT + "unknownAttr"
+    assert body["updated"] == ["https://uri.etsi.org/ngsi-ld/status"]  # fully qualified (§5.2.18)
+    assert body["notUpdated"][0]["attributeName"] == DEFAULT + "unknownAttr"
     got = api.get(f"/entities/{EVSE}", {"options": "keyValues"}).json()
     assert got["status"] == "OUTOFORDER" and "unknownAttr" not in got
 
