@@ -27,7 +27,7 @@ from .service import Broker
 
 log = logging.getLogger(__name__)
 #: e.g. /entities//attrs, or PATCH /entities/ (routed as /entities, which has no PATCH): an id left out
-_EMPTY_SEGMENT = re.compile(r"^/ngsi-ld/v1/(.*//|[^/]+/$)")
+_EMPTY_SEGMENT = re.compile(r"^/ngsi-ld/v1/[^/]+(//|/$)")
 _PUBLIC_PREFIXES = ("/version", "/health", "/ngsi-ld/contexts/", "/docs", "/redoc", "/openapi.json")
 
 

@@ -146,19 +146,19 @@ def parse_options(raw: str | None, allowed: set[str]) -> set[str]:
         return set()
     options = {o.strip() for o in raw.split(",") if o.strip()}
     unknown = options - allowed
-    if unknown:
-        raise BadRequestData(f"options {sorted(unknown)} not supported here; use {', '.join(sorted(allowed))}")
+    if unknown:  # a value outside the parameter's vocabulary: the request itself is malformed (§6.3.7)
+        raise InvalidRequest(f"options {sorted(unknown)} not supported here; use {', '.join(sorted(allowed))}")
     return options
 
 
 def output_format(options: set[str], format_param: str | None = None) -> str:
     if format_param is not None:
         if format_param not in ("normalized", "keyValues", "simplified", "concise"):
-            raise BadRequestData(f"format '{format_param}' must be normalized, keyValues or concise")
+            raise InvalidRequest(f"format '{format_param}' must be normalized, keyValues or concise")
         return "keyValues" if format_param == "simplified" else format_param
     chosen = options & {"keyValues", "simplified", "concise", "normalized"}
     if len(chosen) > 1:
-        raise BadRequestData(f"options {sorted(chosen)} are mutually exclusive")
+        raise InvalidRequest(f"options {sorted(chosen)} are mutually exclusive")
     name = next(iter(chosen), "normalized")
     return "keyValues" if name == "simplified" else name
 
