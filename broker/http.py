@@ -172,6 +172,16 @@ def split_list(raw: str | None) -> list[str] | None:
     return items
 
 
+def page_links(path: str, limit: int, offset: int, total: int) -> dict[str, str]:
+    """``Link`` rel="prev"/"next" of one page of a list (§6.3.13), or nothing for a single page."""
+    links = []
+    if offset > 0 and limit > 0:
+        links.append(f'<{path}?limit={limit}&offset={max(offset - limit, 0)}>;rel="prev";type="{JSON_LD}"')
+    if limit > 0 and offset + limit < total:
+        links.append(f'<{path}?limit={limit}&offset={offset + limit}>;rel="next";type="{JSON_LD}"')
+    return {"Link": ", ".join(links)} if links else {}
+
+
 def json_response(payload: Any, *, media: str, context: Any, status: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
     """Serialise with the @context where the media type says it goes (Link vs. body)."""
@@ -184,5 +194,5 @@ def json_response(payload: Any, *, media: str, context: Any, status: int = 200,
             payload = dict(payload, **{"@context": response_context})
     elif media == JSON:
         url = response_context if isinstance(response_context, str) else ldcontext.CORE_CONTEXT_URL
-        headers["Link"] = link_header(url)
+        headers["Link"] = ", ".join(filter(None, [link_header(url), headers.get("Link")]))
     return Response(orjson.dumps(payload), status_code=status, media_type=media, headers=headers)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -167,8 +168,11 @@ def test_periodic_subscription(api: Api, receiver: Receiver) -> None:
 
 def test_paused_and_expired_subscriptions_do_not_notify(api: Api, receiver: Receiver) -> None:
     subscribe(api, subscription(receiver, isActive=False))
-    expired = subscribe(api, subscription(receiver, expiresAt="2020-01-01T00:00:00Z"))
-    assert api.get(f"/subscriptions/{expired}").json()["status"] == "expired"
+    past = api.post("/subscriptions", subscription(receiver, expiresAt="2020-01-01T00:00:00Z"))
+    assert past.status_code == 400 and problem_type(past) == "BadRequestData"  # cannot be created expired
+    soon = (datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    expired = subscribe(api, subscription(receiver, expiresAt=soon))
+    wait_until(lambda: api.get(f"/subscriptions/{expired}").json()["status"] == "expired", timeout=5)
     live = Receiver()
     try:
         subscribe(api, subscription(live))
