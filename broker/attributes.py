@@ -305,6 +305,8 @@ def render_entity(entity: dict[str, Any], tm: TermMap, *, fmt: str = "normalized
     if sys_attrs:
         out["createdAt"] = entity["createdAt"]
         out["modifiedAt"] = entity["modifiedAt"]
+    if "deletedAt" in entity:  # only in a notification of its deletion
+        out["deletedAt"] = entity["deletedAt"]
     for iri, instances in entity["attrs"].items():
         if attrs is not None and iri not in attrs:
             continue

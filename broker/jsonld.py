@@ -35,7 +35,8 @@ CORE = ldcontext.CORE_CONTEXT_URL
 STRUCTURAL = frozenset({
     "id", "type", "value", "object", "objectType", "observedAt", "unitCode", "datasetId",
     "createdAt", "modifiedAt", "deletedAt", "instanceId", "languageMap", "valueList", "objectList",
-    "vocab", "json", "lang", "scope", "@context", "previousValue", "previousObject",
+    "vocab", "json", "lang", "scope", "@context", "previousValue", "previousObject", "previousLanguageMap",
+    "previousValueList", "previousObjectList", "previousVocab", "previousJson",
 })
 _MAX_NESTING = 8
 

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from citiesincharge import ldcontext
 from citiesincharge.settings import Settings
 
+from .changes import notified_entity
 from .context_policy import ContextPolicy
 from .errors import NgsiLdError
 from .geo import GeoPredicate
@@ -122,7 +123,7 @@ class Broker:
         for sub in self.subscriptions.get(tenant, {}).values():
             if not sub.active(stamp):
                 continue
-            matched = [c.entity for c in real if sub.matches(c)]
+            matched = [notified_entity(c, show_changes=sub.show_changes, now=stamp) for c in real if sub.matches(c)]
             if matched:
                 self.notifier.enqueue(sub, matched)
 

@@ -49,6 +49,7 @@ class Change:
     attrs_deleted: set[str] = field(default_factory=set)
     types_changed: bool = False
     scope_changed: bool = False
+    before: dict[str, Any] | None = None  # the entity before an update (what showChanges reports)
 
     @property
     def touched(self) -> set[str]:
@@ -237,7 +238,7 @@ class Store:
             else:
                 del entity["attrs"][attr]
             entity["modifiedAt"] = now
-            change = Change(entity_id, entity, attrs_deleted={attr})
+            change = Change(entity_id, entity, attrs_deleted={attr}, before=current)
             self._commit(tenant, [self._prepared(tenant, change)])
             return change
 
@@ -246,7 +247,7 @@ class Store:
             raise ResourceNotFound(f"entity {current['id']} has no scope")
         entity = {k: v for k, v in current.items() if k != "scope"}
         entity["modifiedAt"] = now
-        change = Change(current["id"], entity, scope_changed=True)
+        change = Change(current["id"], entity, scope_changed=True, before=current)
         self._commit(tenant, [self._prepared(tenant, change)])
         return change
 
@@ -313,7 +314,7 @@ class Store:
 
     def _replace(self, current: dict[str, Any], incoming: dict[str, Any]) -> Change:
         entity = dict(incoming, attrs=without_deletions(incoming["attrs"]), createdAt=current["createdAt"])
-        change = Change(entity["id"], entity, types_changed=current["type"] != entity["type"],
+        change = Change(entity["id"], entity, before=current, types_changed=current["type"] != entity["type"],
                         scope_changed=current.get("scope") != entity.get("scope"))
         for iri, instances in entity["attrs"].items():
             before = current["attrs"].get(iri)
@@ -332,7 +333,7 @@ class Store:
                now: str, *, types: list[str] | None = None,
                scope: list[str] | None = None) -> tuple[Change, list[str]]:
         new_attrs = dict(current["attrs"])
-        change = Change(current["id"], current)
+        change = Change(current["id"], current, before=current)
         not_updated: list[str] = []
         self._entity_members(change, types, scope, mode, not_updated)
         for iri, instances in attrs.items():

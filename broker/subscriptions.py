@@ -85,6 +85,7 @@ class NotificationParams(_Open):
     omit: list[str] | str | None = None
     join: Literal["inline", "flat"] | None = None
     joinLevel: int | None = None
+    showChanges: bool = False
 
 
 class GeoQuery(BaseModel):
@@ -153,6 +154,7 @@ class CompiledSubscription:
     q: Predicate | None
     geo: GeoPredicate | None
     view: EntityView  # format, attributes, pick/omit and join of the notification
+    show_changes: bool
     endpoint: Endpoint
     throttling: float
     time_interval: float | None
@@ -231,6 +233,7 @@ def compile_subscription(tenant: str, doc: dict[str, Any], context: Any, tm: Ter
         watched={tm.expand(a) for a in sub.watchedAttributes} if sub.watchedAttributes else None,
         triggers=set(sub.notificationTrigger or DEFAULT_TRIGGERS), q=q, geo=geo,
         view=_notification_view(sub.notification, notify[1] if notify else tm),
+        show_changes=sub.notification.showChanges,
         endpoint=sub.notification.endpoint, throttling=sub.throttling or 0.0,
         time_interval=sub.timeInterval,
         expires_at=format_iso(sub.expiresAt.replace(tzinfo=sub.expiresAt.tzinfo or UTC))
