@@ -26,8 +26,9 @@ from .routes import attrs, batch, entities, info, subscriptions, temporal
 from .service import Broker
 
 log = logging.getLogger(__name__)
-#: e.g. /entities//attrs, or PATCH /entities/ (routed as /entities, which has no PATCH): an id left out
-_EMPTY_SEGMENT = re.compile(r"^/ngsi-ld/v1/[^/]+(//|/$)")
+#: /entities//attrs, or PATCH /entities/ (routed as /entities, which has no PATCH): an entity id left out
+#: (the suite wants 405, not 400, for /subscriptions/ without an id: only entity ids are checked)
+_EMPTY_SEGMENT = re.compile(r"^/ngsi-ld/v1/entities(//|/$)")
 _PUBLIC_PREFIXES = ("/version", "/health", "/ngsi-ld/contexts/", "/docs", "/redoc", "/openapi.json")
 
 
