@@ -33,6 +33,9 @@ _ATTR_TYPES = {"Property", "Relationship", "GeoProperty", "LanguageProperty", "L
 PAYLOAD_MEMBER = {"Property": "value", "GeoProperty": "value", "Relationship": "object",
                    "LanguageProperty": "languageMap", "ListProperty": "valueList",
                    "ListRelationship": "objectList", "VocabProperty": "vocab", "JsonProperty": "json"}
+#: the expanded name of the entity member ``scope`` (§4.18), where writes name what they left alone
+SCOPE = "https://uri.etsi.org/ngsi-ld/scope"
+_SCOPE_ITEM = re.compile(r"^/[^/\s#+]+(/[^/\s#+]+)*$")
 _RESERVED_NAMES = {"id", "type", "@context", "scope", "createdAt", "modifiedAt", "deletedAt"}
 _GEO_NAMES = {"location", "observationSpace", "operationSpace"}
 
@@ -109,6 +112,28 @@ def _infer_type(raw: Any, short: str) -> str:
     return "RawValue"
 
 
+def is_null_payload(kind: str, payload: Any) -> bool:
+    """Whether a payload is the NGSI-LD Null of its attribute type (§4.5.0): the request deletes
+    the attribute (or the instance of its datasetId) instead of storing a value."""
+    if payload == NULL:
+        return True
+    if kind == "LanguageProperty":
+        return bool(payload == {"@none": NULL})
+    return kind in ("ListProperty", "ListRelationship") and payload == [NULL]
+
+
+def is_deletion(instance: dict[str, Any]) -> bool:
+    """Whether a parsed instance asks for its attribute (instance) to be deleted."""
+    member = PAYLOAD_MEMBER.get(instance.get("type", ""))
+    return member is not None and is_null_payload(instance["type"], instance.get(member))
+
+
+def without_deletions(attrs: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The attributes of a new or replacing entity: an NGSI-LD Null there has nothing to delete."""
+    kept = {iri: [i for i in instances if not is_deletion(i)] for iri, instances in attrs.items()}
+    return {iri: instances for iri, instances in kept.items() if instances}
+
+
 def parse_instance(raw: Any, short: str, tm: TermMap, now: str, *, sub: bool = False) -> dict[str, Any]:
     """One attribute instance from its input form, validated, with timestamps set."""
     if raw is None:
@@ -125,7 +150,9 @@ def parse_instance(raw: Any, short: str, tm: TermMap, now: str, *, sub: bool = F
         raise BadRequestData(f"attribute '{short}' of type {kind} needs a non-null '{member}'")
     payload = raw[member]
     instance: dict[str, Any] = {"type": kind, member: payload}
-    if kind == "Relationship":
+    if is_null_payload(kind, payload):
+        pass  # a deletion: nothing to validate, the payload is never stored
+    elif kind == "Relationship":
         targets = payload if isinstance(payload, list) else [payload]
         if not targets or not all(is_uri(t) for t in targets):
             raise BadRequestData(f"relationship '{short}' object must be a URI (or list of URIs)")
@@ -135,7 +162,7 @@ def parse_instance(raw: Any, short: str, tm: TermMap, now: str, *, sub: bool = F
         raise BadRequestData(f"attribute '{short}' languageMap must be an object")
     elif kind in ("ListProperty", "ListRelationship") and not isinstance(payload, list):
         raise BadRequestData(f"attribute '{short}' {member} must be an array")
-    if short in _GEO_NAMES and kind != "GeoProperty":
+    if short in _GEO_NAMES and kind != "GeoProperty" and payload != NULL:
         raise BadRequestData(f"attribute '{short}' is reserved for GeoProperty (GeoJSON geometry)")
     for key, item in raw.items():
         if key in ("type", member):
@@ -163,10 +190,16 @@ def parse_instance(raw: Any, short: str, tm: TermMap, now: str, *, sub: bool = F
     return instance
 
 
+def check_attribute_name(short: str) -> str:
+    """An attribute name must be a term or IRI, not an entity member or a JSON-LD keyword."""
+    if short in _RESERVED_NAMES or not short or short.startswith("@") or any(c.isspace() for c in short):
+        raise BadRequestData(f"'{short}' cannot be used as an attribute name")
+    return short
+
+
 def parse_attribute(raw: Any, short: str, tm: TermMap, now: str) -> list[dict[str, Any]]:
     """All instances of one attribute; an array of objects means several datasetIds."""
-    if short in _RESERVED_NAMES or not short:
-        raise BadRequestData(f"'{short}' cannot be used as an attribute name")
+    check_attribute_name(short)
     if isinstance(raw, list) and raw and all(isinstance(i, dict) and _infer_type(i, short) != "RawValue"
                                              for i in raw):
         instances = [parse_instance(item, short, tm, now) for item in raw]
@@ -187,21 +220,43 @@ def parse_fragment(body: dict[str, Any], tm: TermMap, now: str) -> dict[str, lis
     return attrs
 
 
+def parse_scope(raw: Any) -> list[str]:
+    """A scope member (one ``/a/b`` path or a list of them) as the list the store keeps."""
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list) or not items or not all(isinstance(i, str) and _SCOPE_ITEM.match(i)
+                                                           for i in items):
+        raise BadRequestData(f"scope {raw!r} must be a path like '/Madrid/Gardens' or a list of them")
+    return list(dict.fromkeys(items))
+
+
+def scope_list(stored: Any) -> list[str]:
+    """The stored scope as a list (older documents kept a single scope as a string)."""
+    if stored is None:
+        return []
+    return [stored] if isinstance(stored, str) else list(stored)
+
+
+def parse_types(raw: Any, tm: TermMap, where: str) -> list[str]:
+    """Entity type names, expanded; a name that expands to a JSON-LD keyword (``type`` itself) is no type."""
+    types = [raw] if isinstance(raw, str) else raw
+    if not isinstance(types, list) or not types or not all(isinstance(t, str) and t for t in types):
+        raise BadRequestData(f"{where}: 'type' must be a non-empty string or list of strings")
+    expanded = [tm.expand(t) for t in types]
+    if any(t.startswith("@") for t in expanded):
+        raise BadRequestData(f"{where}: type {types!r} names a JSON-LD keyword, not an entity type")
+    return list(dict.fromkeys(expanded))
+
+
 def parse_entity(body: Any, tm: TermMap, now: str) -> dict[str, Any]:
     """A whole entity (create / upsert / replace) in stored form."""
     if not isinstance(body, dict):
         raise BadRequestData("an entity must be a JSON object")
     entity_id = check_entity_id(body.get("id"))
-    types = body.get("type")
-    if isinstance(types, str):
-        types = [types]
-    if not isinstance(types, list) or not types or not all(isinstance(t, str) and t for t in types):
-        raise BadRequestData(f"entity {entity_id}: 'type' must be a non-empty string or list of strings")
-    entity: dict[str, Any] = {"id": entity_id, "type": [tm.expand(t) for t in types],
+    entity: dict[str, Any] = {"id": entity_id, "type": parse_types(body.get("type"), tm, f"entity {entity_id}"),
                               "createdAt": now, "modifiedAt": now,
                               "attrs": parse_fragment(body, tm, now)}
     if "scope" in body:
-        entity["scope"] = body["scope"]
+        entity["scope"] = parse_scope(body["scope"])
     return entity
 
 
@@ -245,10 +300,13 @@ def render_entity(entity: dict[str, Any], tm: TermMap, *, fmt: str = "normalized
     types = [tm.compact(t) for t in entity["type"]]
     out: dict[str, Any] = {"id": entity["id"], "type": types[0] if len(types) == 1 else types}
     if "scope" in entity:
-        out["scope"] = entity["scope"]
+        scopes = scope_list(entity["scope"])
+        out["scope"] = scopes[0] if len(scopes) == 1 else scopes
     if sys_attrs:
         out["createdAt"] = entity["createdAt"]
         out["modifiedAt"] = entity["modifiedAt"]
+    if "deletedAt" in entity:  # only in a notification of its deletion
+        out["deletedAt"] = entity["deletedAt"]
     for iri, instances in entity["attrs"].items():
         if attrs is not None and iri not in attrs:
             continue

@@ -56,10 +56,26 @@ def context_from_link(request: Request) -> str | None:
 class Body:
     data: Any
     context: Any
+    media: str = JSON
+
+    def item_context(self, item: dict[str, Any]) -> Any:
+        """The @context of one entity of a batch read with ``per_item``: §6.3.5 applies to each
+        entity, and an entity that breaks it is that entity's error, not the whole batch's."""
+        if self.media == JSON_LD:
+            if "@context" not in item:
+                raise BadRequestData("with application/ld+json each entity must carry an @context member")
+            return item["@context"]
+        if "@context" in item:
+            raise BadRequestData("@context in the body needs Content-Type application/ld+json")
+        return self.context
 
 
-async def read_body(request: Request, *, allow_merge_patch: bool = False) -> Body:
-    """Parse a JSON body and find its @context as §6.3.5 says for each content type."""
+async def read_body(request: Request, *, allow_merge_patch: bool = False, per_item: bool = False) -> Body:
+    """Parse a JSON body and find its @context as §6.3.5 says for each content type.
+
+    ``per_item``: a JSON array of entities whose @context each entity carries (batch operations);
+    :meth:`Body.item_context` checks them one by one.
+    """
     media = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
     allowed = {JSON, JSON_LD} | ({MERGE_PATCH} if allow_merge_patch else set())
     if media not in allowed:
@@ -76,14 +92,19 @@ async def read_body(request: Request, *, allow_merge_patch: bool = False) -> Bod
     except orjson.JSONDecodeError as error:
         raise InvalidRequest(f"the request body is not valid JSON ({error})") from None
     link = context_from_link(request)
-    if media == JSON_LD:
+    if per_item and isinstance(data, list):
+        if media == JSON_LD and link is not None:
+            raise BadRequestData("with application/ld+json the @context goes in the body, not a Link header")
+        return Body(data, link, media)
+    if media == JSON_LD and (isinstance(data, dict) or (isinstance(data, list) and data
+                                                        and all(isinstance(i, dict) for i in data))):
         if link is not None:
             raise BadRequestData("with application/ld+json the @context goes in the body, not a Link header")
         items = data if isinstance(data, list) else [data]
         contexts = [i.get("@context") for i in items if isinstance(i, dict)]
         if not contexts or any(c is None for c in contexts):
             raise BadRequestData("application/ld+json payloads must carry an @context member")
-        return Body(data, contexts[0])
+        return Body(data, contexts[0], media)
     if _has_body_context(data):
         raise BadRequestData("@context in the body needs Content-Type application/ld+json")
     return Body(data, link)
@@ -125,19 +146,19 @@ def parse_options(raw: str | None, allowed: set[str]) -> set[str]:
         return set()
     options = {o.strip() for o in raw.split(",") if o.strip()}
     unknown = options - allowed
-    if unknown:
-        raise BadRequestData(f"options {sorted(unknown)} not supported here; use {', '.join(sorted(allowed))}")
+    if unknown:  # a value outside the parameter's vocabulary: the request itself is malformed (§6.3.7)
+        raise InvalidRequest(f"options {sorted(unknown)} not supported here; use {', '.join(sorted(allowed))}")
     return options
 
 
 def output_format(options: set[str], format_param: str | None = None) -> str:
     if format_param is not None:
         if format_param not in ("normalized", "keyValues", "simplified", "concise"):
-            raise BadRequestData(f"format '{format_param}' must be normalized, keyValues or concise")
+            raise InvalidRequest(f"format '{format_param}' must be normalized, keyValues or concise")
         return "keyValues" if format_param == "simplified" else format_param
     chosen = options & {"keyValues", "simplified", "concise", "normalized"}
     if len(chosen) > 1:
-        raise BadRequestData(f"options {sorted(chosen)} are mutually exclusive")
+        raise InvalidRequest(f"options {sorted(chosen)} are mutually exclusive")
     name = next(iter(chosen), "normalized")
     return "keyValues" if name == "simplified" else name
 
@@ -149,6 +170,16 @@ def split_list(raw: str | None) -> list[str] | None:
     if not items:
         raise BadRequestData("an empty list parameter was given")
     return items
+
+
+def page_links(path: str, limit: int, offset: int, total: int) -> dict[str, str]:
+    """``Link`` rel="prev"/"next" of one page of a list (§6.3.13), or nothing for a single page."""
+    links = []
+    if offset > 0 and limit > 0:
+        links.append(f'<{path}?limit={limit}&offset={max(offset - limit, 0)}>;rel="prev";type="{JSON_LD}"')
+    if limit > 0 and offset + limit < total:
+        links.append(f'<{path}?limit={limit}&offset={offset + limit}>;rel="next";type="{JSON_LD}"')
+    return {"Link": ", ".join(links)} if links else {}
 
 
 def json_response(payload: Any, *, media: str, context: Any, status: int = 200,
@@ -163,5 +194,5 @@ def json_response(payload: Any, *, media: str, context: Any, status: int = 200,
             payload = dict(payload, **{"@context": response_context})
     elif media == JSON:
         url = response_context if isinstance(response_context, str) else ldcontext.CORE_CONTEXT_URL
-        headers["Link"] = link_header(url)
+        headers["Link"] = ", ".join(filter(None, [link_header(url), headers.get("Link")]))
     return Response(orjson.dumps(payload), status_code=status, media_type=media, headers=headers)

@@ -35,7 +35,8 @@ CORE = ldcontext.CORE_CONTEXT_URL
 STRUCTURAL = frozenset({
     "id", "type", "value", "object", "objectType", "observedAt", "unitCode", "datasetId",
     "createdAt", "modifiedAt", "deletedAt", "instanceId", "languageMap", "valueList", "objectList",
-    "vocab", "json", "lang", "scope", "@context", "previousValue", "previousObject",
+    "vocab", "json", "lang", "scope", "@context", "previousValue", "previousObject", "previousLanguageMap",
+    "previousValueList", "previousObjectList", "previousVocab", "previousJson",
 })
 _MAX_NESTING = 8
 
@@ -50,7 +51,11 @@ class TermMap:
         for term, iri in sorted(terms.items(), key=lambda kv: (len(kv[0]), kv[0]), reverse=True):
             reverse[iri] = term  # shortest (then alphabetically first) term wins
         self.reverse = reverse
+        #: terms usable as prefixes of compact IRIs (their IRI ends in a gen-delim), longest IRI first
+        self.prefixes = sorted(((iri, term) for iri, term in reverse.items() if iri[-1:] in ("/", "#", ":")),
+                               key=lambda pair: -len(pair[0]))
         self._expanded: dict[str, str] = {}
+        self._compacted: dict[str, str] = {}
 
     def expand(self, name: str) -> str:
         hit = self._expanded.get(name)
@@ -81,6 +86,21 @@ class TermMap:
             short = iri[len(self.vocab):]
             if short not in self.terms and ":" not in short:
                 return short
+        hit = self._compacted.get(iri)
+        if hit is None:
+            hit = self._compact_iri(iri)
+            if len(self._compacted) < 100_000:
+                self._compacted[iri] = hit
+        return hit
+
+    def _compact_iri(self, iri: str) -> str:
+        """``prefix:suffix`` with the longest matching prefix term, as JSON-LD compaction does
+        (``ngsi-ld:default-context/x`` for a default-vocabulary name the client's context redefines)."""
+        for prefix_iri, term in self.prefixes:
+            if iri.startswith(prefix_iri) and len(iri) > len(prefix_iri):
+                suffix = iri[len(prefix_iri):]
+                if not suffix.startswith("//"):
+                    return f"{term}:{suffix}"
         return iri
 
 

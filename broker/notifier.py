@@ -187,7 +187,7 @@ class Notifier:
 
     @staticmethod
     def _message(sub: CompiledSubscription, batch: list[dict[str, Any]]) -> tuple[bytes, dict[str, str]]:
-        data = [sub.render(entity) for entity in batch]
+        data = sub.render(batch)
         headers: dict[str, str] = {"Content-Type": sub.endpoint.accept}
         context = sub.context if sub.context is not None else ldcontext.CORE_CONTEXT_URL
         if sub.endpoint.accept == "application/ld+json":

@@ -46,7 +46,10 @@ class EncodedSegments:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             raw = scope.get("raw_path") or quote(scope["path"]).encode()
-            scope = dict(scope, path=route_path(raw.split(b"?", 1)[0]))
+            path = route_path(raw.split(b"?", 1)[0])
+            if len(path) > 1 and path.endswith("/"):
+                path = path[:-1]  # '/entities/' is the collection (the ETSI suite writes it so)
+            scope = dict(scope, path=path)
         await self.app(scope, receive, send)
 
 

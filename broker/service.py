@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from citiesincharge import ldcontext
 from citiesincharge.settings import Settings
 
+from .changes import notified_entity
 from .context_policy import ContextPolicy
 from .errors import NgsiLdError
 from .geo import GeoPredicate
@@ -122,7 +123,7 @@ class Broker:
         for sub in self.subscriptions.get(tenant, {}).values():
             if not sub.active(stamp):
                 continue
-            matched = [c.entity for c in real if sub.matches(c)]
+            matched = [notified_entity(c, show_changes=sub.show_changes, now=stamp) for c in real if sub.matches(c)]
             if matched:
                 self.notifier.enqueue(sub, matched)
 
@@ -132,12 +133,21 @@ class Broker:
 
     # -- subscriptions -----------------------------------------------------------------------
     def install_subscription(self, tenant: str, doc: dict[str, Any], context: Any, tm: TermMap) -> None:
-        compiled = compile_subscription(tenant, doc, context, tm)
+        own = doc.get("jsonldContext")
+        notify = (own, self.contexts.term_map(own)) if isinstance(own, str) else None
+        compiled = compile_subscription(tenant, doc, context, tm, notify)
+        compiled.lookup = functools.partial(self._linked_entity, tenant)
         previous = self.subscriptions.get(tenant, {}).get(compiled.id)
         if previous is not None:
             compiled.status_fields = previous.status_fields
         self.subscriptions.setdefault(tenant, {})[compiled.id] = compiled
         self.notifier.register(compiled)
+
+    def _linked_entity(self, tenant: str, entity_id: str) -> dict[str, Any] | None:
+        try:
+            return self.store.get(tenant, entity_id)
+        except NgsiLdError:
+            return None
 
     def remove_subscription(self, tenant: str, sub_id: str) -> None:
         self.subscriptions.get(tenant, {}).pop(sub_id, None)

@@ -19,7 +19,7 @@ from typing import Any, Literal
 import orjson
 
 from . import history as compact
-from .attributes import NULL, same_content
+from .attributes import SCOPE, is_deletion, same_content, scope_list, without_deletions
 from .errors import AlreadyExists, BadRequestData, ResourceNotFound, TenantNotFound
 from .temporal_store import TemporalStore
 
@@ -48,7 +48,9 @@ class Change:
     attrs_created: set[str] = field(default_factory=set)
     attrs_updated: set[str] = field(default_factory=set)
     attrs_deleted: set[str] = field(default_factory=set)
-    types_added: bool = False
+    types_changed: bool = False
+    scope_changed: bool = False
+    before: dict[str, Any] | None = None  # the entity before an update (what showChanges reports)
 
     @property
     def touched(self) -> set[str]:
@@ -56,7 +58,11 @@ class Change:
 
     @property
     def is_noop(self) -> bool:
-        return not (self.created or self.deleted or self.touched or self.types_added)
+        return not (self.created or self.deleted or self.touched or self.types_changed or self.scope_changed)
+
+
+class AttributesKept(BadRequestData):
+    """A batch entity that landed except for existing attributes noOverwrite left alone."""
 
 
 @dataclass
@@ -161,9 +167,13 @@ class Store:
             return change
 
     def write_many(self, tenant: str, entities_in: list[dict[str, Any]], *,
-                   mode: Literal["create", "replace", "update", "noOverwrite"],
+                   mode: Literal["create", "replace", "update", "noOverwrite", "merge"],
                    must_exist: bool = False) -> tuple[list[Change], list[tuple[str, Exception]]]:
-        """Batch create / upsert / update in one transaction; per-entity errors are collected."""
+        """Batch create / upsert / update / merge in one transaction; per-entity errors are collected.
+
+        With noOverwrite, an entity whose existing attributes were left alone is also reported as
+        an error (its other attributes land): the client learns which writes did not happen.
+        """
         prepared: list[_Prepared] = []
         errors: list[tuple[str, Exception]] = []
         with self._writing(tenant, create=True) as entities:
@@ -180,9 +190,12 @@ class Store:
                     elif mode == "replace":
                         change = self._replace(current, incoming)
                     else:
-                        merge: MergeMode = "noOverwrite" if mode == "noOverwrite" else "overwrite"
-                        change = self._merge(current, incoming["attrs"], merge, incoming["modifiedAt"])[0]
-                        self._add_types(change, incoming["type"], incoming["modifiedAt"])
+                        merge: MergeMode = "overwrite" if mode == "update" else mode
+                        change, kept = self._merge(current, incoming["attrs"], merge, incoming["modifiedAt"],
+                                                   types=incoming["type"], scope=incoming.get("scope"))
+                        if kept and mode == "noOverwrite":
+                            errors.append((incoming["id"], AttributesKept(
+                                f"attributes {sorted(set(kept))} exist and were not overwritten (noOverwrite)")))
                     prepared.append(self._prepared(tenant, change))
                 except (AlreadyExists, ResourceNotFound, BadRequestData) as error:
                     errors.append((incoming["id"], error))
@@ -199,10 +212,13 @@ class Store:
             return change
 
     def update_attrs(self, tenant: str, entity_id: str, attrs: dict[str, list[dict[str, Any]]],
-                     mode: MergeMode, now: str) -> tuple[Change, list[str]]:
-        """Append / update / merge attributes of one entity; returns the change and not-updated IRIs."""
+                     mode: MergeMode, now: str, *, types: list[str] | None = None,
+                     scope: list[str] | None = None) -> tuple[Change, list[str]]:
+        """Append / update / merge attributes (and types, scope) of one entity; returns the change
+        and the IRIs (or ``scope``) left alone."""
         with self.lock:
-            change, not_updated = self._merge(self._current(tenant, entity_id), attrs, mode, now)
+            change, not_updated = self._merge(self._current(tenant, entity_id), attrs, mode, now,
+                                              types=types, scope=scope)
             self._commit(tenant, [self._prepared(tenant, change)])
             return change, not_updated
 
@@ -210,6 +226,8 @@ class Store:
                     delete_all: bool, now: str) -> Change:
         with self.lock:
             current = self._current(tenant, entity_id)
+            if attr == SCOPE:
+                return self._delete_scope(tenant, current, now)
             instances = current["attrs"].get(attr)
             keep = [] if delete_all else [i for i in instances or [] if i.get("datasetId") != dataset_id]
             if instances is None or len(keep) == len(instances):
@@ -222,9 +240,18 @@ class Store:
             else:
                 del entity["attrs"][attr]
             entity["modifiedAt"] = now
-            change = Change(entity_id, entity, attrs_deleted={attr})
+            change = Change(entity_id, entity, attrs_deleted={attr}, before=current)
             self._commit(tenant, [self._prepared(tenant, change)])
             return change
+
+    def _delete_scope(self, tenant: str, current: dict[str, Any], now: str) -> Change:
+        if "scope" not in current:
+            raise ResourceNotFound(f"entity {current['id']} has no scope")
+        entity = {k: v for k, v in current.items() if k != "scope"}
+        entity["modifiedAt"] = now
+        change = Change(current["id"], entity, scope_changed=True, before=current)
+        self._commit(tenant, [self._prepared(tenant, change)])
+        return change
 
     def delete_many(self, tenant: str, ids: list[str]) -> tuple[list[Change], list[tuple[str, Exception]]]:
         prepared: list[_Prepared] = []
@@ -262,47 +289,65 @@ class Store:
     # -- merge rules -------------------------------------------------------------------------
     @staticmethod
     def _put_new(entity: dict[str, Any]) -> Change:
+        entity = dict(entity, attrs=without_deletions(entity["attrs"]))
         return Change(entity["id"], entity, created=True, attrs_created=set(entity["attrs"]))
 
     @staticmethod
-    def _add_types(change: Change, types: list[str], now: str) -> None:
-        """An upsert may add types; the entity document is copied, never changed in place."""
-        missing = [t for t in types if t not in change.entity["type"]]
+    def _entity_members(change: Change, types: list[str] | None, scope: list[str] | None, mode: MergeMode,
+                        not_updated: list[str]) -> None:
+        """Types a write adds and the scope it sets (§4.16, §4.18): types are only ever added;
+        a scope replaces the entity's, except with noOverwrite (added to it) and in an update of
+        existing members only, which cannot give a scope to an entity that has none."""
+        current = change.entity
+        missing = [t for t in types or () if t not in current["type"]]
         if missing:
-            change.entity = {**change.entity, "type": change.entity["type"] + missing, "modifiedAt": now}
-            change.types_added = True
+            change.entity = current = {**current, "type": current["type"] + missing}
+            change.types_changed = True
+        if scope is None:
+            return
+        before = scope_list(current.get("scope"))
+        if mode == "onlyExisting" and not before:
+            not_updated.append(SCOPE)
+            return
+        after = list(dict.fromkeys(before + scope)) if mode == "noOverwrite" else scope
+        if after != before:
+            change.entity = {**current, "scope": after}
+            change.scope_changed = True
 
     def _replace(self, current: dict[str, Any], incoming: dict[str, Any]) -> Change:
-        entity = dict(incoming)
-        entity["createdAt"] = current["createdAt"]
-        change = Change(entity["id"], entity)
-        for iri, instances in incoming["attrs"].items():
+        entity = dict(incoming, attrs=without_deletions(incoming["attrs"]), createdAt=current["createdAt"])
+        change = Change(entity["id"], entity, before=current, types_changed=current["type"] != entity["type"],
+                        scope_changed=current.get("scope") != entity.get("scope"))
+        for iri, instances in entity["attrs"].items():
             before = current["attrs"].get(iri)
             if before is None:
                 change.attrs_created.add(iri)
             elif not self._same_instances(before, instances):
                 change.attrs_updated.add(iri)
-        change.attrs_deleted = set(current["attrs"]) - set(incoming["attrs"])
-        if not change.touched and current["type"] == incoming["type"]:
-            return Change(current["id"], current)  # idempotent re-write: nothing changes
-        return change
+        change.attrs_deleted = set(current["attrs"]) - set(entity["attrs"])
+        return change if not change.is_noop else Change(current["id"], current)  # idempotent re-write
 
     @staticmethod
     def _same_instances(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> bool:
         return len(a) == len(b) and all(same_content(x, y) for x, y in zip(a, b, strict=True))
 
     def _merge(self, current: dict[str, Any], attrs: dict[str, list[dict[str, Any]]], mode: MergeMode,
-               now: str) -> tuple[Change, list[str]]:
+               now: str, *, types: list[str] | None = None,
+               scope: list[str] | None = None) -> tuple[Change, list[str]]:
         new_attrs = dict(current["attrs"])
-        change = Change(current["id"], current)
+        change = Change(current["id"], current, before=current)
         not_updated: list[str] = []
+        self._entity_members(change, types, scope, mode, not_updated)
         for iri, instances in attrs.items():
             existing = list(new_attrs.get(iri, []))
             for instance in instances:
-                if mode == "merge" and instance.get("value") == NULL:
-                    if existing:
-                        existing = [i for i in existing if i.get("datasetId") != instance.get("datasetId")]
+                if is_deletion(instance):  # NGSI-LD Null: delete the instance of that datasetId
+                    kept = [i for i in existing if i.get("datasetId") != instance.get("datasetId")]
+                    if len(kept) < len(existing) and mode != "noOverwrite":
+                        existing = kept
                         change.attrs_deleted.add(iri)
+                    else:
+                        not_updated.append(iri)
                     continue
                 position = next((n for n, i in enumerate(existing)
                                  if i.get("datasetId") == instance.get("datasetId")), None)
@@ -326,8 +371,8 @@ class Store:
                 new_attrs[iri] = existing
             else:
                 new_attrs.pop(iri, None)
-        if change.touched:
-            entity = dict(current)
+        if change.touched or change.types_changed or change.scope_changed:
+            entity = dict(change.entity)
             entity["attrs"] = new_attrs
             entity["modifiedAt"] = now
             change.entity = entity
@@ -340,7 +385,7 @@ class Store:
         if old.get("type") != patch.get("type") and "type" in patch:
             merged = {k: v for k, v in old.items() if k in ("createdAt", "datasetId")}
         for key, item in patch.items():
-            if isinstance(item, dict) and item.get("value") == NULL:
+            if isinstance(item, dict) and "type" in item and is_deletion(item):
                 merged.pop(key, None)
             else:
                 merged[key] = item

@@ -15,14 +15,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .attributes import is_uri, render_entity
+from .attributes import is_uri
 from .errors import BadRequestData
 from .geo import GeoPredicate, compile_geo
 from .jsonld import TermMap
+from .linked import Lookup
 from .patterns import Pattern, compile_pattern
 from .query import Predicate, compile_query
 from .store import Change
-from .timeutil import format_iso
+from .timeutil import format_iso, normalise_iso
+from .view import EntityView
 
 Trigger = Literal["entityCreated", "entityUpdated", "entityDeleted",
                   "attributeCreated", "attributeUpdated", "attributeDeleted"]
@@ -76,9 +78,14 @@ class Endpoint(_Open):
 
 class NotificationParams(_Open):
     attributes: list[str] | None = None
-    format: Literal["normalized", "keyValues", "concise"] = "normalized"
+    format: Literal["normalized", "keyValues", "simplified", "concise"] = "normalized"
     endpoint: Endpoint
     sysAttrs: bool = False
+    pick: list[str] | str | None = None
+    omit: list[str] | str | None = None
+    join: Literal["inline", "flat"] | None = None
+    joinLevel: int | None = None
+    showChanges: bool = False
 
 
 class GeoQuery(BaseModel):
@@ -146,9 +153,8 @@ class CompiledSubscription:
     triggers: set[str]
     q: Predicate | None
     geo: GeoPredicate | None
-    notify_attrs: set[str] | None
-    fmt: str
-    sys_attrs: bool
+    view: EntityView  # format, attributes, pick/omit and join of the notification
+    show_changes: bool
     endpoint: Endpoint
     throttling: float
     time_interval: float | None
@@ -184,8 +190,12 @@ class CompiledSubscription:
             return False
         return self.geo is None or self.geo(change.entity)
 
-    def render(self, entity: dict[str, Any]) -> dict[str, Any]:
-        return render_entity(entity, self.tm, fmt=self.fmt, attrs=self.notify_attrs, sys_attrs=self.sys_attrs)
+    #: finds a linked entity for ``join`` (set by the broker that installs the subscription)
+    lookup: Lookup = field(default=lambda _entity_id: None)
+
+    def render(self, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The ``data`` of a notification about these entities."""
+        return self.view.show(entities, self.lookup)
 
 
 def _fired_triggers(change: Change) -> set[str]:
@@ -203,7 +213,10 @@ def _fired_triggers(change: Change) -> set[str]:
     return fired
 
 
-def compile_subscription(tenant: str, doc: dict[str, Any], context: Any, tm: TermMap) -> CompiledSubscription:
+def compile_subscription(tenant: str, doc: dict[str, Any], context: Any, tm: TermMap,
+                         notify: tuple[str, TermMap] | None = None) -> CompiledSubscription:
+    """``notify``: the subscription's ``jsonldContext`` and its term map, which notifications use
+    (their names compacted with it, their Link naming it) instead of the creator's @context."""
     sub = parse_subscription(doc)
     selectors = [({tm.expand(s.type)}, s.id, compile_pattern(s.idPattern, "idPattern") if s.idPattern else None)
                  for s in sub.entities or []]
@@ -215,17 +228,41 @@ def compile_subscription(tenant: str, doc: dict[str, Any], context: Any, tm: Ter
                           coords if isinstance(coords, str) else json.dumps(coords),
                           tm.expand(sub.geoQ.geoproperty))
     return CompiledSubscription(
-        tenant=tenant, id=str(doc["id"]), doc=doc, context=context, tm=tm, selectors=selectors,
+        tenant=tenant, id=str(doc["id"]), doc=doc, context=notify[0] if notify else context, tm=tm,
+        selectors=selectors,
         watched={tm.expand(a) for a in sub.watchedAttributes} if sub.watchedAttributes else None,
         triggers=set(sub.notificationTrigger or DEFAULT_TRIGGERS), q=q, geo=geo,
-        notify_attrs={tm.expand(a) for a in sub.notification.attributes} if sub.notification.attributes
-        else None,
-        fmt=sub.notification.format, sys_attrs=sub.notification.sysAttrs,
+        view=_notification_view(sub.notification, notify[1] if notify else tm),
+        show_changes=sub.notification.showChanges,
         endpoint=sub.notification.endpoint, throttling=sub.throttling or 0.0,
         time_interval=sub.timeInterval,
         expires_at=format_iso(sub.expiresAt.replace(tzinfo=sub.expiresAt.tzinfo or UTC))
         if sub.expiresAt else None,
         is_active=sub.isActive)
+
+
+def _csv(value: list[str] | str | None) -> str | None:
+    return ",".join(value) if isinstance(value, list) else value
+
+
+def _notification_view(params: NotificationParams, tm: TermMap) -> EntityView:
+    names = params.attributes
+    fmt = "keyValues" if params.format == "simplified" else params.format
+    return EntityView.parse(tm, fmt, params.sysAttrs, {tm.expand(a) for a in names} if names else None,
+                            attrs_param=",".join(names) if names else None, pick=_csv(params.pick),
+                            omit=_csv(params.omit), join=params.join,
+                            join_level=None if params.joinLevel is None else str(params.joinLevel))
+
+
+def check_new_subscription(doc: dict[str, Any], now: str) -> None:
+    """What a client may not ask for (§5.8.1-2), though a stored subscription may come to it:
+    an ``expiresAt`` already past, a ``jsonldContext`` that is no URI."""
+    expires = doc.get("expiresAt")
+    if isinstance(expires, str) and normalise_iso(expires, "expiresAt") <= now:
+        raise BadRequestData(f"expiresAt {expires} is in the past")
+    context = doc.get("jsonldContext")
+    if context is not None and not is_uri(context):
+        raise BadRequestData(f"jsonldContext {context!r} must be the URI of an @context")
 
 
 def new_subscription_id() -> str:

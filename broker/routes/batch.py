@@ -20,6 +20,7 @@ from ..paths import SegmentRoute
 from ..query import compile_query
 from ..query_body import parse_query_body
 from ..service import EntityQuery
+from ..store import AttributesKept
 from ..timeutil import now_iso
 from .common import broker_of, expand_all, paging
 
@@ -39,19 +40,19 @@ def _result(success: list[str], errors: list[dict[str, Any]], ok_status: int, ok
     return Response(status_code=204)
 
 
-async def _write(request: Request, mode: Literal["create", "replace", "update", "noOverwrite"], *,
+async def _write(request: Request, mode: Literal["create", "replace", "update", "noOverwrite", "merge"], *,
                  must_exist: bool = False) -> tuple[list[str], list[str], list[dict[str, Any]]]:
     broker = broker_of(request)
     tenant = tenant_of(request)
-    body = await read_body(request)
-    if not isinstance(body.data, list):
-        raise BadRequestData("a batch operation needs a JSON array of entities")
+    body = await read_body(request, per_item=True)
+    if not isinstance(body.data, list) or not body.data:
+        raise BadRequestData("a batch operation needs a non-empty JSON array of entities")
     now = now_iso()
     parsed, errors = [], []
     for item in body.data:
         item_id = item.get("id") if isinstance(item, dict) else None
         try:
-            context = item.get("@context", body.context) if isinstance(item, dict) else body.context
+            context = body.item_context(item) if isinstance(item, dict) else body.context
             tm = await broker.term_map(context)
             parsed.append(parse_entity(item, tm, now))
         except NgsiLdError as error:
@@ -60,7 +61,8 @@ async def _write(request: Request, mode: Literal["create", "replace", "update", 
     errors += [_problem(entity_id, error) for entity_id, error in failures if isinstance(error, NgsiLdError)]
     broker.publish(tenant, changes)
     created = [c.entity_id for c in changes if c.created]
-    return [c.entity_id for c in changes], created, errors
+    partial = {entity_id for entity_id, error in failures if isinstance(error, AttributesKept)}
+    return [c.entity_id for c in changes if c.entity_id not in partial], created, errors
 
 
 @router.post("/create")
@@ -87,13 +89,21 @@ async def batch_update(request: Request, options: str | None = None) -> Response
     return _result(success, errors, 204, False)
 
 
+@router.post("/merge")
+async def batch_merge(request: Request) -> Response:
+    """Merge-patch each entity into the existing one (§5.6.20): NGSI-LD Null deletes, absent
+    sub-attributes are kept; an entity that does not exist is that entity's error."""
+    success, _created, errors = await _write(request, "merge", must_exist=True)
+    return _result(success, errors, 204, False)
+
+
 @router.post("/delete")
 async def batch_delete(request: Request) -> Response:
     broker = broker_of(request)
     tenant = tenant_of(request)
     body = await read_body(request)
-    if not isinstance(body.data, list):
-        raise BadRequestData("batch delete needs a JSON array of entity ids")
+    if not isinstance(body.data, list) or not body.data:
+        raise BadRequestData("batch delete needs a non-empty JSON array of entity ids")
     ids, errors = [], []
     for item in body.data:
         try:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from ..attributes import check_entity_id, parse_entity, render_entity
-from ..errors import BadRequestData
+from ..attributes import check_entity_id, parse_entity
+from ..errors import BadRequestData, InvalidRequest, ResourceNotFound
 from ..geo import compile_geo
 from ..http import accepted, json_response, output_format, parse_options, read_body, split_list, tenant_of
 from ..paths import SegmentRoute, segment_url
 from ..query import compile_query
-from ..service import EntityQuery
+from ..service import Broker, EntityQuery
 from ..timeutil import now_iso
+from ..view import EntityView
 from .common import broker_of, expand_all, paging, request_term_map
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["entities"], route_class=SegmentRoute)
@@ -36,6 +38,8 @@ async def create_entity(request: Request) -> Response:
     broker = broker_of(request)
     tenant = tenant_of(request)
     body = await read_body(request)
+    if not isinstance(body.data, dict):
+        raise InvalidRequest("the body of an entity creation must be a JSON object (one entity)")
     tm = await broker.term_map(body.context)
     entity = parse_entity(body.data, tm, now_iso())
     change = broker.store.create(tenant, entity)
@@ -62,6 +66,8 @@ async def query_entities(
     format: str | None = None,
     pick: str | None = None,
     omit: str | None = None,
+    join: str | None = None,
+    joinLevel: str | None = None,
 ) -> Response:
     broker = broker_of(request)
     tenant = tenant_of(request)
@@ -78,48 +84,61 @@ async def query_entities(
             check_entity_id(entity_id)
     if not any((ids, type, idPattern, attrs, q, georel)):
         raise BadRequestData("a query needs at least one of id, type, idPattern, attrs, q or georel")
+    view = EntityView.parse(tm, fmt, "sysAttrs" in opts, expand_all(tm, split_list(attrs)), attrs_param=attrs,
+                            pick=pick, omit=omit, join=join, join_level=joinLevel)
     query = EntityQuery(
         ids=ids,
         types=expand_all(tm, split_list(type)),
         id_pattern=EntityQuery.pattern(idPattern),
-        attrs=expand_all(tm, split_list(attrs)),
+        attrs=view.attrs,
         q=compile_query(q, tm) if q else None,
         geo=compile_geo(georel, geometry, coordinates, tm.expand(geoproperty or "location")),
     )
     matches = list(broker.select(tenant, query))
     page = matches[start:start + size]
-    pick_set = set(split_list(pick) or []) or None
-    rendered = [render_entity(e, tm, fmt=fmt, attrs=query.attrs, sys_attrs="sysAttrs" in opts,
-                              pick=pick_set, omit=set(split_list(omit) or [])) for e in page]
     headers = {}
     if count or "count" in opts:
         headers["NGSILD-Results-Count"] = str(len(matches))
     if media == "application/geo+json":
         geo_name = geoproperty or "location"
-        features = [_geojson_feature(e["id"], r, geo_name) for e, r in zip(page, rendered, strict=True)]
+        features = [_geojson_feature(e["id"], view.render(e, view.pick, view.omit), geo_name) for e in page]
         return json_response({"type": "FeatureCollection", "features": features}, media=media,
                              context=context, headers=headers)
+    rendered = view.show(page, _lookup(broker, tenant))
     return json_response(rendered, media=media, context=context, headers=headers)
+
+
+def _lookup(broker: Broker, tenant: str) -> Callable[[str], dict[str, Any] | None]:
+    def find(entity_id: str) -> dict[str, Any] | None:
+        try:
+            return broker.store.get(tenant, entity_id)
+        except ResourceNotFound:
+            return None
+    return find
 
 
 @router.get("/entities/{entity_id}")
 async def retrieve_entity(request: Request, entity_id: str, attrs: str | None = None,
                           options: str | None = None, format: str | None = None,
-                          pick: str | None = None, omit: str | None = None) -> Response:
+                          pick: str | None = None, omit: str | None = None,
+                          join: str | None = None, joinLevel: str | None = None) -> Response:
     broker = broker_of(request)
     tenant = tenant_of(request)
     media = accepted(request, geo=True)
     check_entity_id(entity_id)
     context, tm = await request_term_map(request)
     opts = parse_options(options, _READ_OPTIONS)
-    fmt = output_format(opts, format)
+    view = EntityView.parse(tm, output_format(opts, format), "sysAttrs" in opts, expand_all(tm, split_list(attrs)),
+                            attrs_param=attrs, pick=pick, omit=omit, join=join, join_level=joinLevel)
     entity = broker.store.get(tenant, entity_id)
-    wanted = expand_all(tm, split_list(attrs))
-    rendered = render_entity(entity, tm, fmt=fmt, attrs=wanted, sys_attrs="sysAttrs" in opts,
-                             pick=set(split_list(pick) or []) or None, omit=set(split_list(omit) or []))
     if media == "application/geo+json":
+        rendered = view.render(entity, view.pick, view.omit)
         return json_response(_geojson_feature(entity["id"], rendered, "location"), media=media, context=context)
-    return json_response(rendered, media=media, context=context)
+    shown = view.show([entity], _lookup(broker, tenant))
+    if not shown:
+        raise ResourceNotFound(f"entity {entity_id} has none of the members pick/omit leave to show")
+    payload: Any = shown if len(shown) > 1 else shown[0]  # flat: a list when something was linked
+    return json_response(payload, media=media, context=context)
 
 
 @router.put("/entities/{entity_id}", status_code=204)

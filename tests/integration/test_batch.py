@@ -66,7 +66,9 @@ def test_update_needs_existing_entities_and_honours_no_overwrite(api: Api) -> No
     assert response.json()["errors"][0]["entityId"] == "urn:ngsi-ld:EVSE:b:9"
     keep = api.post("/entityOperations/update", [entity(1, status="REMOVED", physicalReference="A")],
                     params={"options": "noOverwrite"})
-    assert keep.status_code == 204
+    assert keep.status_code == 207  # as a single append with noOverwrite: what was left alone is reported
+    assert [e["entityId"] for e in keep.json()["errors"]] == ["urn:ngsi-ld:EVSE:b:1"]
+    assert "status" in keep.json()["errors"][0]["error"]["detail"] and keep.json()["success"] == []
     got = api.get("/entities/urn:ngsi-ld:EVSE:b:1", {"options": "keyValues"}).json()
     assert got["status"] == "CHARGING" and got["physicalReference"] == "A" and got["floorLevel"] == 0
 
@@ -92,3 +94,34 @@ def test_query_by_post(api: Api) -> None:
     assert response.status_code == 200
     assert sorted(e["id"][-1] for e in response.json()) == ["3", "4", "5"]
     assert response.headers["NGSILD-Results-Count"] == "3"
+
+
+def test_batch_merge_patches_existing_entities(api: Api) -> None:
+    api.create(entity(1, status={"type": "Property", "value": "AVAILABLE", "note": {"type": "Property", "value": 1}},
+                      maxPower=22))
+    response = api.post("/entityOperations/merge", [
+        entity(1, status={"type": "Property", "value": "CHARGING"}, maxPower="urn:ngsi-ld:null"), entity(9, x=1)])
+    assert response.status_code == 207
+    assert response.json()["success"] == ["urn:ngsi-ld:EVSE:b:1"]
+    assert response.json()["errors"][0]["entityId"] == "urn:ngsi-ld:EVSE:b:9"
+    assert response.json()["errors"][0]["error"]["type"].endswith("ResourceNotFound")
+    got = api.get("/entities/urn:ngsi-ld:EVSE:b:1").json()
+    assert got["status"] == {"type": "Property", "value": "CHARGING", "note": {"type": "Property", "value": 1}}
+    assert "maxPower" not in got  # NGSI-LD Null deletes
+    assert api.post("/entityOperations/merge", [entity(1, status="BLOCKED")]).status_code == 204
+    assert api.post("/entityOperations/merge", "{not json").status_code == 400
+
+
+def test_batch_entities_each_follow_the_content_type_rule(api: Api) -> None:
+    ld = {"Content-Type": "application/ld+json"}
+    context = "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld"
+    response = api.post("/entityOperations/create", [dict(entity(1), **{"@context": context}), entity(2)], headers=ld)
+    assert response.status_code == 207  # the entity without @context is its own error, not the batch's
+    assert response.json()["success"] == ["urn:ngsi-ld:EVSE:b:1"]
+    assert response.json()["errors"][0]["entityId"] == "urn:ngsi-ld:EVSE:b:2"
+    plain = api.post("/entityOperations/create", [dict(entity(3), **{"@context": context}), entity(4)])
+    assert plain.status_code == 207 and plain.json()["success"] == ["urn:ngsi-ld:EVSE:b:4"]
+    assert api.post("/entityOperations/create", []).status_code == 400
+    ids = api.post("/entityOperations/delete", ["urn:ngsi-ld:EVSE:b:1", "urn:ngsi-ld:EVSE:b:4"], headers=ld)
+    assert ids.status_code == 204  # a list of ids has no @context to carry
+    assert api.post("/entityOperations/delete", []).status_code == 400

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.support import Api, problem_type
 
 EVSE = "urn:ngsi-ld:EVSE:cpoA:E1"
+DEFAULT = "https://uri.etsi.org/ngsi-ld/default-context/"  # the core context's @vocab
 
 
 def evse(entity_id: str = EVSE, status: str = "AVAILABLE", **extra: object) -> dict[str, object]:
@@ -106,7 +107,7 @@ def test_append_attrs_and_no_overwrite(api: Api) -> None:
                                                     "parkingRestrictions": {"type": "Property", "value": ["EV_ONLY"]}},
                         params={"options": "noOverwrite"})
     assert response.status_code == 207
-    assert response.json()["notUpdated"][0]["attributeName"] == "floorLevel"
+    assert response.json()["notUpdated"][0]["attributeName"] == DEFAULT + "floorLevel"  # fully qualified (§5.2.18)
     got = api.get(f"/entities/{EVSE}", {"options": "keyValues"}).json()
     assert got["floorLevel"] == 2 and got["parkingRestrictions"] == ["EV_ONLY"]
 
@@ -117,7 +118,8 @@ def test_update_attrs_only_touches_existing(api: Api) -> None:
                                                      "unknownAttr": {"type": "Property", "value": 1}})
     assert response.status_code == 207
     body = response.json()
-    assert body["updated"] == ["status"] and body["notUpdated"][0]["attributeName"] == "unknownAttr"
+    assert body["updated"] == ["https://uri.etsi.org/ngsi-ld/status"]  # fully qualified (§5.2.18)
+    assert body["notUpdated"][0]["attributeName"] == DEFAULT + "unknownAttr"
     got = api.get(f"/entities/{EVSE}", {"options": "keyValues"}).json()
     assert got["status"] == "OUTOFORDER" and "unknownAttr" not in got
 

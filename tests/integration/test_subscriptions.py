@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -76,6 +77,8 @@ def test_notification_on_create_and_update(api: Api, receiver: Receiver) -> None
     assert "json-ld#context" in receiver.headers[0]["Link"]
     set_status(api, 1, "CHARGING")
     receiver.wait_for(lambda got: any(e["status"] == "CHARGING" for n in got for e in n["data"]))
+    # the receiver has it before the broker has recorded the answer: wait for the record
+    wait_until(lambda: api.get(f"/subscriptions/{sub_id}").json()["notification"].get("timesSent", 0) >= 2)
     status = api.get(f"/subscriptions/{sub_id}").json()["notification"]
     assert status["timesSent"] >= 2 and status["status"] == "ok" and "lastSuccess" in status
 
@@ -167,8 +170,11 @@ def test_periodic_subscription(api: Api, receiver: Receiver) -> None:
 
 def test_paused_and_expired_subscriptions_do_not_notify(api: Api, receiver: Receiver) -> None:
     subscribe(api, subscription(receiver, isActive=False))
-    expired = subscribe(api, subscription(receiver, expiresAt="2020-01-01T00:00:00Z"))
-    assert api.get(f"/subscriptions/{expired}").json()["status"] == "expired"
+    past = api.post("/subscriptions", subscription(receiver, expiresAt="2020-01-01T00:00:00Z"))
+    assert past.status_code == 400 and problem_type(past) == "BadRequestData"  # cannot be created expired
+    soon = (datetime.now(UTC) + timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    expired = subscribe(api, subscription(receiver, expiresAt=soon))
+    wait_until(lambda: api.get(f"/subscriptions/{expired}").json()["status"] == "expired", timeout=5)
     live = Receiver()
     try:
         subscribe(api, subscription(live))

@@ -117,7 +117,9 @@ def test_history_survives_entity_deletion(history: Api) -> None:
 ])
 def test_invalid_temporal_parameters(history: Api, params: dict[str, str], needle: str) -> None:
     response = history.get(f"/temporal/entities/{EVSE}", params)
-    assert response.status_code == 400 and problem_type(response) == "BadRequestData"
+    # an options value outside the parameter's vocabulary is a malformed request (§6.3.7)
+    expected = "InvalidRequest" if "options" in params else "BadRequestData"
+    assert response.status_code == 400 and problem_type(response) == expected
     assert needle in response.json()["detail"]
 
 

@@ -57,7 +57,8 @@ def test_invalid_tenant_name(broker_url: str) -> None:
 def test_bad_entities_are_400_with_a_specific_detail(api: Api, body: object, needle: str) -> None:
     response = api.post("/entities", body)
     assert response.status_code == 400, response.text
-    assert problem_type(response) == "BadRequestData" and needle in response.json()["detail"]
+    expected = "InvalidRequest" if isinstance(body, list) else "BadRequestData"  # not one entity: malformed
+    assert problem_type(response) == expected and needle in response.json()["detail"]
 
 
 def test_malformed_json(api: Api) -> None:

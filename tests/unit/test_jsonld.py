@@ -43,9 +43,13 @@ def test_core_terms_are_protected(resolver: ContextResolver) -> None:
 
 
 def test_compaction_does_not_shadow_a_redefined_term(resolver: ContextResolver) -> None:
+    """'speed' means something else here, so the default-vocabulary name reads back as a compact
+    IRI with the core's ``ngsi-ld`` prefix (as JSON-LD compaction gives it), and expands again."""
     tm = resolver.term_map({"speed": "https://example.org/speed"})
-    assert tm.compact(DEFAULT + "speed") == DEFAULT + "speed"  # 'speed' means something else here
+    assert tm.compact(DEFAULT + "speed") == "ngsi-ld:default-context/speed"
+    assert tm.expand("ngsi-ld:default-context/speed") == DEFAULT + "speed"
     assert tm.compact("https://example.org/speed") == "speed"
+    assert tm.compact("https://unrelated.example/x") == "https://unrelated.example/x"
 
 
 def test_prefixed_names_and_null_definitions(resolver: ContextResolver) -> None:
@@ -85,3 +89,4 @@ def test_every_name_a_kpi_carries_is_a_project_term(resolver: ContextResolver) -
     names = [k for k in entity if k not in ("id", "type")] + [k for k, v in entity["kpiValue"].items()
                                                              if isinstance(v, dict)]
     assert [n for n in names if tm.expand(n).startswith(DEFAULT)] == []
+
