@@ -43,7 +43,7 @@ class Context:
         if self._provenance is None:
             from .provenance import Provenance  # here, not at the top: provenance imports this module
 
-            self._provenance = Provenance(self.client)
+            self._provenance = Provenance(self.client, self.settings.council_id)
         return self._provenance
 
     def write(self, entities: list[dict[str, Any]]) -> None:

@@ -15,6 +15,7 @@ import logging
 import time
 from typing import Any
 
+from citiesincharge import ids
 from citiesincharge.client import NgsiLdClient
 from citiesincharge.errors import NgsiLdClientError
 from citiesincharge.licensing import DataPolicy, Kind, Licence, Sharing, combined, most_restrictive
@@ -35,8 +36,9 @@ KIND_OF: dict[str, Kind] = {
 class Provenance:
     """Operators' data policies, read from their Organization entities and refreshed now and then."""
 
-    def __init__(self, client: NgsiLdClient, refresh_s: float = REFRESH_S) -> None:
+    def __init__(self, client: NgsiLdClient, council: str = "council", refresh_s: float = REFRESH_S) -> None:
         self.client = client
+        self.council = council  # CIC_COUNCIL_ID: its Organization spans every operator
         self.refresh_s = refresh_s
         self.policies: dict[str, DataPolicy] = {}
         self._read_at = -float("inf")
@@ -69,14 +71,48 @@ class Provenance:
         self.policies = policies
 
     def stamp(self, entity: dict[str, Any]) -> dict[str, Any]:
-        """A KPI with its ``license`` and ``dataAccess``; other entities as they are."""
-        if entity.get("type") != "KeyPerformanceIndicator" or "kpiValue" not in entity:
+        """A finding (KPI, alert, demand forecast) with its ``license`` and ``dataAccess``; other entities
+        as they are."""
+        kind = _kind(entity)
+        if kind is None:
             return entity
         self._refresh()
-        operator = attribute_value(entity, "organization")
-        kind: Kind = KIND_OF.get(str(attribute_value(entity, "process")), "locations")
-        policies = ([self.policies.get(str(operator), DataPolicy())] if operator
+        operator = _operator(entity)
+        if operator == self.council:
+            operator = None
+        policies = ([self.policies.get(operator, DataPolicy())] if operator
                     else list(self.policies.values()) or [DataPolicy()])
         levels = [level for policy in policies for level in (policy.access(kind), policy.access("kpis"))]
         return {**entity, "license": {"type": "Property", "value": combined(p.licence.id for p in policies)},
                 "dataAccess": {"type": "Property", "value": most_restrictive(levels)}}
+
+
+def _kind(entity: dict[str, Any]) -> Kind | None:
+    """The kind of source data a finding is computed from; None for what is no finding of ours."""
+    kind = entity.get("type")
+    if kind == "KeyPerformanceIndicator" and "kpiValue" in entity:
+        return KIND_OF.get(str(attribute_value(entity, "process")), "locations")
+    if kind == "Alert":
+        return "locations"  # charger and bay states
+    if kind == "DemandForecast":
+        return "cdrs" if attribute_value(entity, "measure") == "energyKWh" else "sessions"
+    return None
+
+
+def _operator(entity: dict[str, Any]) -> str | None:
+    """The one operator a finding is about, or None when it spans them (the council's, an area's)."""
+    if entity.get("type") == "KeyPerformanceIndicator":
+        found = attribute_value(entity, "organization")
+        return str(found) if found else None
+    if entity.get("type") == "Alert":
+        data = attribute_value(entity, "data")
+        return str(data["operator"]) if isinstance(data, dict) and data.get("operator") else None
+    for relation in ("refEVChargingStation", "refOrganization"):  # a station's id and an operator's start
+        target = entity.get(relation, {})  # with the operator's name; the council's is no operator
+        if isinstance(target, dict) and isinstance(target.get("object"), str):
+            try:
+                parts = ids.parse(target["object"]).parts
+            except ValueError:
+                return None
+            return parts[0] if parts else None
+    return None

@@ -38,5 +38,33 @@ def test_kpi_levels_follow_their_operators_policies(ngsi: NgsiLdClient) -> None:
     assert stamp(_kpi("reliability", "cpoB")) == ("ODbL-1.0", "council")  # B's KPIs stay with the council
     assert stamp(_kpi("reliability")) == ("CC-BY-4.0 AND ODbL-1.0", "council")  # network-wide: both
     assert stamp(_kpi("reliability", "cpoZ")) == ("LicenseRef-unspecified", "council")  # unknown operator
-    alert = {"id": "urn:ngsi-ld:Alert:x", "type": "Alert"}
-    assert provenance.stamp(alert) is alert
+    station = {"id": "urn:ngsi-ld:EVChargingStation:cpoA:L1", "type": "EVChargingStation"}
+    assert provenance.stamp(station) is station  # source data carries its source's terms already
+
+
+def test_alerts_and_forecasts_follow_the_same_rule(ngsi: NgsiLdClient) -> None:
+    a = DataPolicy(licence=Licence(id="CC-BY-4.0"), sharing=Sharing(locations="public", sessions="council",
+                                                                     kpis="public"))
+    b = DataPolicy(licence=Licence(id="ODbL-1.0"), sharing=Sharing(locations="public", kpis="public"))
+    assert ngsi.batch_upsert([_organization("cpoA", a), _organization("cpoB", b)]).ok
+    provenance = Provenance(ngsi, council="perth")
+
+    def terms(entity: dict[str, object]) -> tuple[object, object]:
+        stamped = provenance.stamp(entity)
+        return stamped["license"]["value"], stamped["dataAccess"]["value"]  # type: ignore[index]
+
+    down = {"id": "urn:ngsi-ld:Alert:chargerDown:x", "type": "Alert",
+            "data": {"type": "Property", "value": {"kind": "chargerDown", "operator": "cpoA"}}}
+    assert terms(down) == ("CC-BY-4.0", "public")  # from cpoA's public status
+    station = {"id": "urn:ngsi-ld:DemandForecast:daily:x", "type": "DemandForecast",
+               "measure": {"type": "Property", "value": "sessionsStarted"},
+               "refEVChargingStation": {"type": "Relationship", "object": "urn:ngsi-ld:EVChargingStation:cpoA:L1"}}
+    assert terms(station) == ("CC-BY-4.0", "council")  # from cpoA's sessions, which it shares with the council
+    council = {**station, "refEVChargingStation": None}
+    del council["refEVChargingStation"]
+    council["refOrganization"] = {"type": "Relationship", "object": "urn:ngsi-ld:Organization:perth"}
+    assert terms(council) == ("CC-BY-4.0 AND ODbL-1.0", "council")  # the council's: every operator
+    area = {"id": "urn:ngsi-ld:DemandForecast:yearly:a", "type": "DemandForecast",
+            "measure": {"type": "Property", "value": "energyKWh"},
+            "refPlanningArea": {"type": "Relationship", "object": "urn:ngsi-ld:PlanningArea:perth:A"}}
+    assert terms(area) == ("CC-BY-4.0 AND ODbL-1.0", "council")  # energy from CDRs, council by default
