@@ -16,17 +16,21 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from citiesincharge import ldcontext
 
 from .context_policy import ContextFetcher, ContextPolicy
+from .context_registry import ContextRegistry, Origin, StoredContext
 from .errors import BadRequestData, InvalidRequest, LdContextNotAvailable
+from .timeutil import now_iso
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,8 @@ STRUCTURAL = frozenset({
     "previousValueList", "previousObjectList", "previousVocab", "previousJson",
 })
 _MAX_NESTING = 8
+#: Where this broker serves the contexts it hosts (clause 6.30/6.31).
+_HOSTED_PATH = re.compile(r"/ngsi-ld/v1/jsonldContexts/([^/]+)$")
 
 
 class TermMap:
@@ -124,6 +130,21 @@ def _flatten(definitions: dict[str, Any]) -> tuple[dict[str, str | None], str | 
     return raw, vocab, vocab_set
 
 
+def check_context(value: Any) -> None:
+    """Refuse an @context value the broker could never expand with (before it is stored): a URL
+    that is neither http(s) nor one of this broker's paths, a bad term definition, nested arrays."""
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise BadRequestData("@context is an empty list")
+    for item in items:
+        if isinstance(item, str):
+            if not (item.startswith(("http://", "https://")) or item.startswith("/")):
+                raise BadRequestData(f"@context entry '{item[:200]}' is not an http(s) URL")
+        elif isinstance(item, dict):
+            _flatten(item)
+        else:
+            raise BadRequestData("@context must be a URL, an object or a list of them")
+
 def _resolve_iri(value: str, raw: dict[str, str | None], vocab: str | None, depth: int = 0) -> str:
     if value.startswith("@vocab:"):
         return (vocab or "") + value[len("@vocab:"):]
@@ -149,18 +170,26 @@ class ContextResolver:
     Other URLs go through ``policy``; a failure is remembered for ``failure_ttl`` seconds (by
     ``clock``, injectable for tests) so that a client repeating a dead URL does not cost a fetch
     each time, and at most ``failure_cache_size`` failures are remembered, least recent dropped.
+
+    Every document in use is an entry of ``registry`` (what ``/jsonldContexts`` lists): a copy of
+    a URL's document is taken there on first use, and a URL of this broker's own
+    ``/ngsi-ld/v1/jsonldContexts/{id}`` (at one of ``own_origins``, or path-absolute: a request's
+    base is this broker) is the hosted entry itself, never fetched over HTTP.
     """
 
     def __init__(self, *, policy: ContextPolicy | None = None, cache_size: int = 256,
                  failure_cache_size: int = 1024, failure_ttl: float = 10.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, registry: ContextRegistry | None = None,
+                 own_origins: frozenset[str] = frozenset()) -> None:
         self.policy = policy or ContextPolicy()
         self.failure_ttl = failure_ttl
         self.cache_size = cache_size
         self.failure_cache_size = failure_cache_size
+        self.own_origins = own_origins
         self.preloaded: dict[str, Any] = {}
+        self._origins: dict[str, Origin] = {}
         self._clock = clock
-        self._documents: OrderedDict[str, Any] = OrderedDict()
+        self.registry = registry or ContextRegistry(clock=now_iso, max_stored=1000, cache_size=cache_size)
         #: url -> (when, status, detail); the error is rebuilt on each hit, never re-raised itself
         #: (a re-raised exception keeps growing its traceback, and with it the frames it holds).
         self._failures: OrderedDict[str, tuple[float, int, str]] = OrderedDict()
@@ -168,9 +197,11 @@ class ContextResolver:
         self._lock = threading.Lock()
         self._fetcher = ContextFetcher(self.policy)
         for url, file_name in ldcontext.VENDORED_CONTEXTS.items():
-            self.preloaded[url] = ldcontext.load_vendored(file_name)["@context"]
+            self._source_from(url, ldcontext.load_vendored(file_name)["@context"], "built-in")
         for alias in ldcontext.CORE_CONTEXT_ALIASES:
-            self.preloaded[alias] = self.preloaded[CORE]
+            self._source_from(alias, self.preloaded[CORE], "built-in")
+        self.registry.cache(CORE, self.preloaded[CORE], "built-in", pinned=True,
+                            aliases=ldcontext.CORE_CONTEXT_ALIASES)
 
     def close(self) -> None:
         self._fetcher.close()
@@ -181,12 +212,17 @@ class ContextResolver:
 
     @property
     def cached_documents(self) -> int:
-        return len(self._documents)
+        """Copies held of documents other than the (pinned) core context."""
+        return sum(1 for e in self.registry.entries("Cached") if not e.pinned)
 
-    def preload(self, url: str, document: dict[str, Any]) -> None:
+    def _source_from(self, url: str, value: Any, origin: Origin) -> None:
+        self.preloaded[url] = value
+        self._origins[url] = origin
+
+    def preload(self, url: str, document: dict[str, Any], *, origin: Origin = "built-in") -> None:
         if "@context" not in document:
             raise ValueError(f"context document for {url} has no @context member")
-        self.preloaded[url] = document["@context"]
+        self._source_from(url, document["@context"], origin)
 
     def preload_directory(self, directory: Path) -> int:
         """Load ``contexts.json`` ({url: file}) from a directory; returns how many were loaded."""
@@ -195,8 +231,23 @@ class ContextResolver:
             return 0
         index = json.loads(index_file.read_text("utf-8"))
         for url, file_name in index.items():
-            self.preload(url, json.loads((directory / file_name).read_text("utf-8")))
+            self.preload(url, json.loads((directory / file_name).read_text("utf-8")), origin="directory")
         return len(index)
+
+    def hosted_id(self, url: str) -> str | None:
+        """The local id when ``url`` names a context this broker hosts, else ``None``."""
+        if "/jsonldContexts/" not in url:
+            return None
+        parts = urlsplit(url)
+        if not url.startswith("/") and f"{parts.scheme}://{parts.netloc}" not in self.own_origins:
+            return None
+        match = _HOSTED_PATH.search(parts.path)
+        return unquote(match.group(1)) if match else None
+
+    def is_local(self, context: Any) -> bool:
+        """Whether resolving ``context`` can never need the network (so needs no worker thread)."""
+        return context is None or (isinstance(context, str) and (
+            context in self.preloaded or self.hosted_id(context) is not None))
 
     # -- term maps ---------------------------------------------------------------------------
     def term_map(self, context: Any) -> TermMap:
@@ -206,13 +257,30 @@ class ContextResolver:
             hit = self._maps.get(key)
             if hit is not None:
                 self._maps.move_to_end(key)
-                return hit
-        built = self._build(context)
+        if hit is None:
+            hit = self._build(context)
+            with self._lock:
+                self._maps[key] = hit
+                while len(self._maps) > self.cache_size:
+                    self._maps.popitem(last=False)
+        self.registry.record_use(self._named(context))
+        return hit
+
+    def _named(self, context: Any) -> list[StoredContext]:
+        """The entries a request's @context names at its top level (what counts as their use)."""
+        urls = [context] if isinstance(context, str) else (
+            [c for c in context if isinstance(c, str)] if isinstance(context, list) else [])
+        found = (self.entry(url) for url in urls)
+        return [e for e in found if e is not None]
+
+    def entry(self, url: str) -> StoredContext | None:
+        local_id = self.hosted_id(url)
+        return self.registry.stored(local_id) if local_id is not None else self.registry.find(url)
+
+    def forget_term_maps(self) -> None:
+        """Drop every term map: after a context is deleted or reloaded, none may outlive it."""
         with self._lock:
-            self._maps[key] = built
-            while len(self._maps) > self.cache_size:
-                self._maps.popitem(last=False)
-        return built
+            self._maps.clear()
 
     def _build(self, context: Any) -> TermMap:
         layers: list[dict[str, Any]] = []
@@ -245,30 +313,49 @@ class ContextResolver:
 
     # -- documents ---------------------------------------------------------------------------
     def document(self, url: str) -> Any:
-        """The ``@context`` value of the document at ``url`` (preloaded, cached or fetched)."""
+        """The ``@context`` value of the document at ``url`` (hosted, cached, preloaded or fetched)."""
+        local_id = self.hosted_id(url)
+        if local_id is not None:
+            hosted = self.registry.stored(local_id)
+            if hosted is None:
+                raise LdContextNotAvailable(f"@context {url}: this broker hosts no @context {local_id}")
+            return hosted.value
+        cached = self.registry.find(url)  # also finds the core context under any of its URLs
+        if cached is not None and cached.kind == "Cached":
+            return cached.value
+        value, origin = self._source(url, fresh=False)
+        self.registry.cache(url, value, origin)
+        return value
+
+    def reload(self, entry: StoredContext) -> None:
+        """Replace a cached copy by a fresh one; on failure the old copy stays (and the error goes up)."""
+        url = entry.url or ""
+        value, origin = self._source(url, fresh=True)
+        self.registry.cache(url, value, origin)
+        self.forget_term_maps()
+
+    def delete(self, entry: StoredContext) -> None:
+        self.registry.remove(entry)
+        self.forget_term_maps()
+
+    def _source(self, url: str, *, fresh: bool) -> tuple[Any, Origin]:
+        """The document from where it lives: shipped or mirrored with the broker, else the network."""
         if url in self.preloaded:
-            return self.preloaded[url]
-        with self._lock:
-            if url in self._documents:
-                self._documents.move_to_end(url)
-                return self._documents[url]
-            failed = self._failures.get(url)
-            if failed is not None:
-                when, status, detail = failed
-                if self._clock() - when < self.failure_ttl:
-                    self._failures.move_to_end(url)
-                    raise LdContextNotAvailable(detail, status=status)
-                del self._failures[url]
+            return self.preloaded[url], self._origins.get(url, "built-in")
+        if not fresh:
+            with self._lock:
+                failed = self._failures.get(url)
+                if failed is not None:
+                    when, status, detail = failed
+                    if self._clock() - when < self.failure_ttl:
+                        self._failures.move_to_end(url)
+                        raise LdContextNotAvailable(detail, status=status)
+                    del self._failures[url]
         try:
-            value = self._fetch(url)
+            return self._fetch(url), "downloaded"
         except LdContextNotAvailable as error:
             self._remember_failure(url, error)
             raise
-        with self._lock:
-            self._documents[url] = value
-            while len(self._documents) > self.cache_size:
-                self._documents.popitem(last=False)
-        return value
 
     def _remember_failure(self, url: str, error: LdContextNotAvailable) -> None:
         with self._lock:

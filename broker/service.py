@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 
@@ -22,6 +23,7 @@ from citiesincharge.settings import Settings
 
 from .changes import notified_entity
 from .context_policy import ContextPolicy
+from .context_registry import ContextRegistry
 from .errors import NgsiLdError
 from .geo import GeoPredicate
 from .jsonld import ContextResolver, TermMap
@@ -73,8 +75,12 @@ class Broker:
         path = None if settings.broker_memory else Path(settings.data_dir) / "broker.sqlite"
         self.store = Store(path)
         self._heavy = ThreadPoolExecutor(max_workers=settings.query_workers, thread_name_prefix="cic-query")
+        registry = ContextRegistry(clock=now_iso, max_stored=settings.context_max_stored,
+                                   cache_size=settings.context_cache_size, rows=self.store)
         self.contexts = ContextResolver(policy=ContextPolicy.from_settings(settings),
-                                        cache_size=settings.context_cache_size)
+                                        cache_size=settings.context_cache_size, registry=registry,
+                                        own_origins=frozenset(
+                                            "{0.scheme}://{0.netloc}".format(urlsplit(url)) for url in public_urls))
         for base in public_urls:
             self.contexts.preload(ldcontext.project_context_url(base), ldcontext.project_context_document())
         if settings.context_dir is not None:
@@ -108,7 +114,7 @@ class Broker:
     # -- contexts ----------------------------------------------------------------------------
     async def term_map(self, context: Any) -> TermMap:
         """Term map for a request's context; a remote fetch runs off the event loop."""
-        if context is None or (isinstance(context, str) and context in self.contexts.preloaded):
+        if self.contexts.is_local(context):
             return self.contexts.term_map(context)
         return await run_in_threadpool(self.contexts.term_map, context)
 

@@ -34,6 +34,9 @@ CREATE TABLE IF NOT EXISTS entities (
 CREATE TABLE IF NOT EXISTS subscriptions (
     tenant TEXT NOT NULL, id TEXT NOT NULL, doc BLOB NOT NULL, PRIMARY KEY (tenant, id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS jsonld_contexts (
+    local_id TEXT PRIMARY KEY, kind TEXT NOT NULL, doc BLOB NOT NULL, created_at TEXT NOT NULL
+) WITHOUT ROWID;
 """
 
 
@@ -519,6 +522,21 @@ class Store:
         with self.lock:
             rows = self._db.execute("SELECT tenant, doc FROM subscriptions").fetchall()
         return [(tenant, orjson.loads(doc)) for tenant, doc in rows]
+
+    # -- @contexts the broker hosts (see broker.context_registry) ----------------------------
+    def save_context(self, local_id: str, kind: str, value: Any, created_at: str) -> None:
+        with self.lock:
+            self._db.execute("INSERT OR REPLACE INTO jsonld_contexts VALUES (?, ?, ?, ?)",
+                             (local_id, kind, orjson.dumps(value), created_at))
+
+    def delete_context(self, local_id: str) -> None:
+        with self.lock:
+            self._db.execute("DELETE FROM jsonld_contexts WHERE local_id = ?", (local_id,))
+
+    def load_contexts(self) -> list[tuple[str, str, Any, str]]:
+        with self.lock:
+            rows = self._db.execute("SELECT local_id, kind, doc, created_at FROM jsonld_contexts").fetchall()
+        return [(local_id, kind, orjson.loads(doc), created_at) for local_id, kind, doc, created_at in rows]
 
     def close(self) -> None:
         with self.lock:

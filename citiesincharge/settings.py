@@ -58,6 +58,8 @@ class Settings(BaseSettings):
         False, description="also fetch @contexts from loopback, private, link-local and other non-public addresses")
     context_max_bytes: int = Field(1024 * 1024, gt=0, description="largest remote @context document fetched")
     context_cache_size: int = Field(256, ge=1, description="remote @context documents (and term maps) kept in memory")
+    context_max_stored: int = Field(
+        1000, ge=0, description="most @contexts clients may add (POST /jsonldContexts) or have implicitly created")
     max_body_bytes: int = Field(8 * 1024 * 1024, gt=0, description="largest request body the broker accepts")
     history_retention_days: float = Field(
         400, ge=0, description="days of attribute history the embedded broker keeps (13 months: a month and the "
