@@ -22,7 +22,7 @@ from citiesincharge.settings import Settings
 
 from .errors import BadRequestData, InvalidRequest, NgsiLdError, PayloadTooLarge, ResourceNotFound, Unauthorized
 from .paths import EncodedSegments
-from .routes import attrs, batch, entities, info, jsonld_contexts, subscriptions, temporal, temporal_provision
+from .routes import attrs, batch, entities, info, jsonld_contexts, purge, subscriptions, temporal, temporal_provision
 from .service import Broker
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def create_app(settings: Settings, public_urls: list[str] | None = None) -> Fast
                   lifespan=lifespan, description="The ETSI GS CIM 009 subset CitiesInCharge needs, on SQLite.",
                   redirect_slashes=False)  # paths.EncodedSegments handles a trailing '/'
     app.state.broker = Broker(settings, urls)
-    for module in (entities, attrs, batch, subscriptions, temporal, temporal_provision, jsonld_contexts, info):
+    for module in (entities, purge, attrs, batch, subscriptions, temporal, temporal_provision, jsonld_contexts, info):
         app.include_router(module.router)
     serve_offline(app)  # /docs and /redoc with their assets served here, not from a CDN
 

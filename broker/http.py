@@ -77,7 +77,8 @@ async def read_body(request: Request, *, allow_merge_patch: bool = False, per_it
     :meth:`Body.item_context` checks them one by one.
     """
     media = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    allowed = {JSON, JSON_LD} | ({MERGE_PATCH} if allow_merge_patch else set())
+    # §6.3.4: merge-patch+json is a PATCH body type on every endpoint that takes a PATCH.
+    allowed = {JSON, JSON_LD} | ({MERGE_PATCH} if allow_merge_patch or request.method == "PATCH" else set())
     if media not in allowed:
         raise UnsupportedMediaType(f"Content-Type '{media or 'none'}' not supported; use "
                                    + " or ".join(sorted(allowed)))

@@ -15,10 +15,11 @@ import re
 from typing import Any
 from urllib.parse import quote, unquote
 
-from fastapi.routing import APIRoute
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.routing import Match
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .request_rules import CheckedRoute
 
 _KEPT_ESCAPES = re.compile(r"(%2[fF]|%25)")
 
@@ -53,8 +54,9 @@ class EncodedSegments:
         await self.app(scope, receive, send)
 
 
-class SegmentRoute(APIRoute):
-    """An API route whose path parameters are whole decoded segments (see the module docstring)."""
+class SegmentRoute(CheckedRoute):
+    """An API route whose path parameters are whole decoded segments (see the module docstring);
+    the request rules every NGSI-LD endpoint shares come with it (:mod:`broker.request_rules`)."""
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         match, child = super().matches(scope)

@@ -273,6 +273,22 @@ class Store:
             self._commit(tenant, prepared)
         return [p.change for p in prepared], errors
 
+    def drop_attrs(self, tenant: str, drops: dict[str, set[str]], now: str) -> list[Change]:
+        """Remove attributes (every instance) from many entities in one transaction (purge's keep/drop)."""
+        prepared: list[_Prepared] = []
+        with self.lock:
+            entities = self._entities(tenant)
+            for entity_id, attrs in drops.items():
+                current = entities.get(entity_id)
+                gone = attrs & set(current["attrs"]) if current is not None else set()
+                if current is None or not gone:
+                    continue
+                entity = {**current, "attrs": {k: v for k, v in current["attrs"].items() if k not in gone},
+                          "modifiedAt": now}
+                prepared.append(self._prepared(tenant, Change(entity_id, entity, attrs_deleted=gone)))
+            self._commit(tenant, prepared)
+        return [p.change for p in prepared]
+
     @contextmanager
     def _writing(self, tenant: str, *, create: bool) -> Iterator[dict[str, dict[str, Any]]]:
         """The lock and the tenant's mirror for one write; a failed first write leaves no tenant."""

@@ -25,6 +25,15 @@ async def request_term_map(request: Request) -> tuple[Any, TermMap]:
     return context, await broker_of(request).term_map(context)
 
 
+def flag(raw: str | None, name: str) -> bool:
+    """A boolean query parameter, strictly ``true`` or ``false`` (absent or empty: false)."""
+    if raw in (None, "", "false"):
+        return False
+    if raw == "true":
+        return True
+    raise BadRequestData(f"{name} must be true or false, not '{raw}'")
+
+
 def paging(limit: str | None, offset: str | None) -> tuple[int, int]:
     try:
         size = DEFAULT_LIMIT if limit is None else int(limit)

@@ -27,18 +27,9 @@ from ..errors import (
 from ..http import JSON, JSON_LD
 from ..jsonld import check_context
 from ..paths import SegmentRoute, segment_url
-from .common import broker_of
+from .common import broker_of, flag
 
 router = APIRouter(prefix="/ngsi-ld/v1/jsonldContexts", tags=["JSON-LD contexts"], route_class=SegmentRoute)
-
-
-def flag(raw: str | None, name: str) -> bool:
-    """A boolean query parameter, strictly ``true`` or ``false`` (absent or empty: false)."""
-    if raw in (None, "", "false"):
-        return False
-    if raw == "true":
-        return True
-    raise BadRequestData(f"{name} must be true or false, not '{raw}'")
 
 
 def _json(payload: Any, status: int = 200) -> Response:
