@@ -1,10 +1,12 @@
 # Two commands for a newcomer: `make demo` and `make test`. Each bootstraps .venv from pyproject.toml.
 PYTHON ?= python3
+# The ETSI NGSI-LD conformance suite and its runner live beside the project (docs/CONFORMANCE.md).
+CONFORMANCE_RUN ?= ../shared/conformance/run
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench conformance clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +23,12 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# Every area of the ETSI suite against fresh in-memory brokers (~10 min), then the ratchet:
+# fails when an area passes fewer tests than conformance/passed.json records.
+conformance: $(STAMP)
+	$(CONFORMANCE_RUN)
+	$(BIN)/python -m tests.conformance_ratchet
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.broker
