@@ -56,7 +56,8 @@ class Settings(BaseSettings):
         "(*.example.org: its sub-domains; *: any public host)")
     context_allow_private: bool = Field(
         False, description="also fetch @contexts from loopback, private, link-local and other non-public addresses")
-    context_max_bytes: int = Field(1024 * 1024, gt=0, description="largest remote @context document fetched")
+    context_max_bytes: int = Field(
+        1024 * 1024, gt=0, description="largest @context document fetched or added (POST /jsonldContexts)")
     context_cache_size: int = Field(256, ge=1, description="remote @context documents (and term maps) kept in memory")
     context_max_stored: int = Field(
         1000, ge=0, description="most @contexts clients may add (POST /jsonldContexts) or have implicitly created")

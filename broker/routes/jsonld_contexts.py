@@ -120,16 +120,13 @@ async def delete_context(request: Request, context_id: str, reload: str | None =
     (a hosted or implicitly created context, or an id the broker does not hold) is a bad request.
     A failed reload keeps the old copy and answers 503 LdContextNotAvailable.
     """
-    again = flag(reload, "reload")
     contexts = broker_of(request).contexts
-    entry = contexts.entry(context_id)
-    if again:
-        if entry is None or entry.kind != "Cached":
-            raise BadRequestData(f"reload=true needs a cached @context (its URL or local id); '{context_id}' "
-                                 "is " + ("unknown" if entry is None else f"of kind {entry.kind}"))
-        await broker_of(request).offload(contexts.reload, entry)
+    if not flag(reload, "reload"):
+        contexts.delete(_entry(request, context_id))
         return Response(status_code=204)
-    if entry is None:
-        raise ResourceNotFound(f"no @context with local id or URL '{context_id}'")
-    contexts.delete(entry)
+    entry = contexts.entry(context_id)
+    if entry is None or entry.kind != "Cached":
+        raise BadRequestData(f"reload=true needs a cached @context (its URL or local id); '{context_id}' "
+                             "is " + ("unknown" if entry is None else f"of kind {entry.kind}"))
+    await broker_of(request).offload(contexts.reload, entry)
     return Response(status_code=204)
