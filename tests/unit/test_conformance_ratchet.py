@@ -56,3 +56,15 @@ def test_update_raises_but_never_lowers(tmp_path: Path) -> None:
 
 def test_no_summary_is_a_usage_error(tmp_path: Path) -> None:
     assert main(["--summary", str(tmp_path / "none.json"), "--record", str(record(tmp_path))]) == 2
+
+
+def test_the_readme_table_shows_the_record() -> None:
+    """Raising the record means raising the README's figures with it (first word of a row = area)."""
+    root = Path(__file__).resolve().parents[2]
+    recorded = json.loads((root / "conformance" / "passed.json").read_text())
+    readme = (root / "README.md").read_text()
+    section = readme[readme.index("## NGSI-LD conformance"):]
+    table = section[section.index("| area | passed |"):].split("\n\n")[0]
+    shown = {row.split("|")[1].split()[0].strip("*"): int(row.split("|")[2].split("/")[0].strip(" *"))
+             for row in table.splitlines()[2:]}
+    assert shown == {**recorded["areas"], "all": recorded["total"]}
