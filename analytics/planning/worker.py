@@ -41,10 +41,14 @@ class PlanningWorker(Worker):
 
     def tick(self) -> None:
         now = self.ctx.settings.world_clock().now()
+        self.ctx.clock.observe(now)  # the status page shows the time the plans are made in
         if self.next_due is not None and now < self.next_due:
             return
-        self.next_due = now + self.every
+        # a plan that fails (a busy broker timing out) is tried again after an eighth of the interval,
+        # not at the next tick: its reads are the heaviest of the service's
+        self.next_due = now + self.every / 8
         plan = run(self.ctx.client, self.ctx.settings, now, write=self.ctx.write)
+        self.next_due = now + self.every
         self.plans, self.areas, self.last = self.plans + 1, len(plan.ranking), now
         for failure in plan.failed:
             log.warning("planning: %s", failure)
