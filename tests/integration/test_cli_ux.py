@@ -27,7 +27,7 @@ from tests.support import BrokerProcess, Mosquitto, free_port, wait_until
 CIC = [sys.executable, "-m", "citiesincharge.cli"]
 PORT_OPTIONS = {"--simulator-port": "CIC_SIMULATOR_PORT", "--ocpi-agent-port": "CIC_OCPI_AGENT_PORT",
                 "--parking-agent-port": "CIC_PARKING_AGENT_PORT", "--analytics-port": "CIC_ANALYTICS_PORT",
-                "--dashboard-port": "CIC_DASHBOARD_PORT"}
+                "--dashboard-port": "CIC_DASHBOARD_PORT", "--opendata-port": "CIC_OPENDATA_PORT"}
 
 
 def cic(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
