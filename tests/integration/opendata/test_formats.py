@@ -123,7 +123,8 @@ def test_ngsi_ld_key_values_are_paged_with_the_project_context(town: Town, feed:
     assert 0 < int(first.headers["NGSILD-Results-Count"]) < len(public)  # the unpublished and cpoC's are not
     assert len(first.json()) == len(second.json()) == 7
     assert not {e["id"] for e in first.json()} & {e["id"] for e in second.json()}
-    assert first.links[ "http://www.w3.org/ns/json-ld#context"]["url"] == f"{feed}/ngsi-ld/contexts/citiesincharge.jsonld"
+    context_url = f"{feed}/ngsi-ld/contexts/citiesincharge.jsonld"
+    assert first.links["http://www.w3.org/ns/json-ld#context"]["url"] == context_url
     context = requests.get(f"{feed}/ngsi-ld/contexts/citiesincharge.jsonld", timeout=10).json()
     assert "@context" in context
     assert all("modifiedAt" not in e and "createdAt" not in e for e in first.json())
