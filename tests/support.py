@@ -138,6 +138,25 @@ class DemoProcess:
                 self.process.wait()
 
 
+class ServedApp:
+    """An ASGI app served by uvicorn in a thread, on a free port of 127.0.0.1."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    access_log=False))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        wait_until(lambda: self.server.started)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
 def http_ok(url: str) -> bool:
     try:
         return requests.get(url, timeout=0.5).status_code < 500

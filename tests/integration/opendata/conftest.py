@@ -7,7 +7,6 @@ built once and only read."""
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,9 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 import yaml
-from fastapi import FastAPI
 
 from agents.ocpi.config import load_operators
 from agents.ocpi.service import OcpiAgent
@@ -27,7 +24,7 @@ from dashboard.opendata.app import create_app
 from tests.integration.ocpi.conftest import QUIET_START, Simulator, write_operators
 from tests.integration.ocpi.peer import ImpolitePeer
 from tests.integration.ocpi.records import location
-from tests.support import free_port, wait_until
+from tests.support import ServedApp, free_port
 
 DATA = Path(__file__).parents[2] / "data"
 UNPUBLISHED = json.loads((DATA / "ocpi" / "locations" /
@@ -53,23 +50,6 @@ class FakeClock:
 class Town:
     broker: NgsiLdClient
     tenant: str
-
-
-class Served:
-    """An app served by uvicorn in a thread on a free port."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.url = f"http://127.0.0.1:{free_port()}"
-        port = int(self.url.rsplit(":", 1)[1])
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                                    access_log=False))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        wait_until(lambda: self.server.started)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -99,17 +79,17 @@ def town(broker_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     client.close()
 
 
-FeedFactory = Callable[..., Served]
+FeedFactory = Callable[..., ServedApp]
 
 
 @pytest.fixture(scope="module")
 def serve_feed(town: Town) -> Iterator[FeedFactory]:
     """Feeds of the town's tenant: ``serve_feed(clock, **settings)``."""
-    served: list[Served] = []
+    served: list[ServedApp] = []
 
-    def serve(clock: Callable[[], float] | None = None, **values: Any) -> Served:
+    def serve(clock: Callable[[], float] | None = None, **values: Any) -> ServedApp:
         settings = Settings(broker_url=town.broker.base, tenant=town.tenant, **values)
-        served.append(Served(create_app(settings, clock=clock)))
+        served.append(ServedApp(create_app(settings, clock=clock)))
         return served[-1]
 
     yield serve
