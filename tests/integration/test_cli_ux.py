@@ -195,7 +195,8 @@ def test_second_demo_is_refused_and_ctrl_c_is_a_clean_stop(
                                  f"{ports[o]} for the {w}, {o}" for o, w in (
                                      ("--simulator-port", "CPO simulator"), ("--ocpi-agent-port", "OCPI agent"),
                                      ("--parking-agent-port", "parking agent"),
-                                     ("--analytics-port", "analytics"), ("--dashboard-port", "dashboard"))) + ")\n")
+                                     ("--analytics-port", "analytics"), ("--dashboard-port", "dashboard"),
+                                     ("--opendata-port", "open-data feed"))) + ")\n")
     # ... and one on other ports but the same data directory
     same_dir = cic("demo", *as_args(demo_ports()), "--data-dir", str(data))
     assert same_dir.returncode == 2
