@@ -48,7 +48,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     settings = _settings(args, broker_port=args.port, data_dir=args.data_dir, simulator_port=args.simulator_port,
                          ocpi_agent_port=args.ocpi_agent_port, parking_agent_port=args.parking_agent_port,
                          analytics_port=args.analytics_port, dashboard_port=args.dashboard_port,
-                         mqtt_url=args.mqtt_url)
+                         opendata_port=args.opendata_port, mqtt_url=args.mqtt_url)
     logs.configure(settings.log_level)
     from . import demo
 
@@ -121,6 +121,13 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     settings = _settings(args, dashboard_port=args.port, dashboard_host=args.host)
     logs.configure(settings.log_level)
     importlib.import_module("dashboard.server").serve(settings)
+    return 0
+
+
+def _cmd_opendata(args: argparse.Namespace) -> int:
+    settings = _settings(args, opendata_port=args.port, opendata_host=args.host)
+    logs.configure(settings.log_level)
+    importlib.import_module("dashboard.opendata.server").serve(settings)
     return 0
 
 
@@ -209,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="parking agent status port (CIC_PARKING_AGENT_PORT, default 8092)")
     demo.add_argument("--analytics-port", type=int, help="analytics workers' port (CIC_ANALYTICS_PORT, default 8093)")
     demo.add_argument("--dashboard-port", type=int, help="dashboard port (CIC_DASHBOARD_PORT, default 8080)")
+    demo.add_argument("--opendata-port", type=int, help="open-data feed port (CIC_OPENDATA_PORT, default 8094)")
     demo.add_argument("--mqtt-url", help="MQTT broker, used if one answers there, else started on its port "
                                          "(CIC_MQTT_URL, default mqtt://127.0.0.1:1883)")
     demo.add_argument("--data-dir", type=Path, help="where the demo keeps its data (CIC_DATA_DIR, default data)")
@@ -272,6 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard.add_argument("--port", type=int, help="port (CIC_DASHBOARD_PORT, default 8080)")
     dashboard.add_argument("--host", help="bind address (CIC_DASHBOARD_HOST, default 127.0.0.1)")
     dashboard.set_defaults(run=_cmd_dashboard)
+
+    opendata = commands.add_parser("opendata", help="serve the open-data feed: GeoJSON, NGSI-LD keyValues and "
+                                   "OCPI Locations of what operators share publicly (docs/OPENDATA.md)")
+    opendata.add_argument("--port", type=int, help="port (CIC_OPENDATA_PORT, default 8094)")
+    opendata.add_argument("--host", help="bind address (CIC_OPENDATA_HOST, default 127.0.0.1)")
+    opendata.set_defaults(run=_cmd_opendata)
 
     forecast = commands.add_parser("forecast", help="back-test and forecast demand from a sessions CSV")
     forecast.add_argument("--sessions", type=Path, required=True,

@@ -2,9 +2,10 @@
 
 Starts, as child processes exactly as their own ``cic`` commands would run: an MQTT broker (unless
 one already listens at ``CIC_MQTT_URL``), the embedded NGSI-LD broker, the simulated CPOs, the
-OCPI agent, the parking agent, the simulated bay sensors, the analytics workers and the dashboard (see
-docs/ARCHITECTURE.md). Before starting anything it checks that every port it will use is free and
-that no other demo uses its data directory, and says in one line what to change if not.
+OCPI agent, the parking agent, the simulated bay sensors, the analytics workers, the dashboard and
+the open-data feed (see docs/ARCHITECTURE.md). Before starting anything it checks that every port
+it will use is free and that no other demo uses its data directory, and says in one line what to
+change if not.
 
 Each child runs in its own session, so that a terminal's Ctrl-C reaches only the demo, which then
 stops the children in reverse order (the agents before the brokers they write to) and exits 0:
@@ -153,6 +154,7 @@ def run(settings: Settings, *, fresh: bool = False) -> int:
     parking_status = f"http://127.0.0.1:{settings.parking_agent_port}"
     analytics_status = f"http://127.0.0.1:{settings.analytics_port}"
     dashboard = f"http://127.0.0.1:{settings.dashboard_port}"
+    opendata = f"http://127.0.0.1:{settings.opendata_port}"
     env = {**os.environ, "CIC_BROKER_URL": base, "CIC_DATA_DIR": str(settings.data_dir),
            "CIC_SIMULATOR_URL": simulator, "CIC_SIMULATOR_PORT": str(settings.simulator_port),
            "CIC_OCPI_AGENT_PORT": str(settings.ocpi_agent_port),
@@ -161,6 +163,7 @@ def run(settings: Settings, *, fresh: bool = False) -> int:
            "CIC_ANALYTICS_PORT": str(settings.analytics_port), "CIC_DEMAND_RETRAIN_MINUTES": "10",
            "CIC_PLAN_EVERY_HOURS": "6",  # a plan every 6 simulated hours (6 minutes at 60x): the map keeps up
            "CIC_DASHBOARD_PORT": str(settings.dashboard_port), "CIC_DASHBOARD_HOST": "127.0.0.1",
+           "CIC_OPENDATA_PORT": str(settings.opendata_port), "CIC_OPENDATA_HOST": "127.0.0.1",
            # the simulators run ahead of the wall clock, all on the one clock of this run
            "CIC_PARKING_MAX_CLOCK_SKEW": "0", "CIC_ANALYTICS_TIME_SCALE": repr(settings.demo_speed),
            **clock.environment()}
@@ -188,6 +191,7 @@ def run(settings: Settings, *, fresh: bool = False) -> int:
                        lambda: True)
         children.start("analytics", ["analytics"], _answers(analytics_status + "/status"))
         children.start("dashboard", ["dashboard"], _answers(dashboard + "/health"))
+        children.start("open-data feed", ["opendata"], _answers(opendata + "/health"))
         context = ldcontext.project_context_url(base)
         link = f"Link: <{context}>; rel=\"http://www.w3.org/ns/json-ld#context\""
         print(f"""
@@ -195,6 +199,9 @@ CitiesInCharge demo is up (data in {settings.data_dir}/). Simulated time runs {s
 after {town.history.days} simulated days of history (the first OCPI sync takes a few minutes to bring them in).
   dashboard          : {dashboard}/   (Overview, Reliability & SLA, Blocked bays, Demand, Energy & revenue,
                        Where next)
+  open data          : {opendata}/stations.geojson, {opendata}/ocpi/2.2.1/locations,
+                       {opendata}/ngsi-ld/v1/entities?type=EVChargingStation  (public data only, licences:
+                       {opendata}/licences)
   NGSI-LD broker     : {base}/ngsi-ld/v1   (version: {base}/version, metrics: {base}/metrics)
   API docs (offline) : {base}/docs
   project @context   : {context}

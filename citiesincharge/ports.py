@@ -34,7 +34,8 @@ def demo_ports(settings: Settings, *, mqtt: bool) -> list[Port]:
              Port(settings.ocpi_agent_port, "OCPI agent", "--ocpi-agent-port", "CIC_OCPI_AGENT_PORT"),
              Port(settings.parking_agent_port, "parking agent", "--parking-agent-port", "CIC_PARKING_AGENT_PORT"),
              Port(settings.analytics_port, "analytics", "--analytics-port", "CIC_ANALYTICS_PORT"),
-             Port(settings.dashboard_port, "dashboard", "--dashboard-port", "CIC_DASHBOARD_PORT")]
+             Port(settings.dashboard_port, "dashboard", "--dashboard-port", "CIC_DASHBOARD_PORT"),
+             Port(settings.opendata_port, "open-data feed", "--opendata-port", "CIC_OPENDATA_PORT")]
     if mqtt:
         ports.append(Port(urlparse(settings.mqtt_url).port or 1883, "MQTT broker", "--mqtt-url", "CIC_MQTT_URL"))
     return ports

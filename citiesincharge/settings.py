@@ -153,6 +153,19 @@ class Settings(BaseSettings):
         "(none: no basemap, the map works offline)")
     map_attribution: str | None = Field(None, description="attribution shown with those tiles")
 
+    # -- open-data feed (cic opendata; docs/OPENDATA.md) ---------------------------------------
+    opendata_host: str = Field("127.0.0.1", description="open-data feed bind address")
+    opendata_port: int = Field(8094, description="open-data feed port (cic opendata)")
+    opendata_public_url: str | None = Field(
+        None, description="base URL the public reaches the feed at, for its next-page links (default: the URL "
+        "each request came to)")
+    opendata_cache_seconds: float = Field(
+        5.0, ge=0, description="seconds one read of the broker serves every open-data request (0: read each time)")
+    opendata_rate_per_second: float = Field(
+        5.0, gt=0, description="requests per second each client address may make on average (token bucket)")
+    opendata_rate_burst: int = Field(60, ge=1, description="requests a client address may make at once (bucket size)")
+    opendata_max_limit: int = Field(1000, ge=1, le=10000, description="largest page (limit) of the open-data feed")
+
     demo_history_days: float = Field(
         91, ge=0, description="simulated days of history a new demo town starts with (13 weeks: enough for "
         "daily and hourly forecasts with back-tests, and the VAR across operators)")

@@ -89,7 +89,7 @@ class DemoProcess:
     once full); ``env`` adds ``CIC_*`` settings. Stopped as a terminal's Ctrl-C would stop it.
     """
 
-    SERVICES = ("broker", "simulator", "ocpi", "parking", "analytics", "dashboard", "mqtt")
+    SERVICES = ("broker", "simulator", "ocpi", "parking", "analytics", "dashboard", "opendata", "mqtt")
 
     def __init__(self, folder: Path, env: dict[str, str] | None = None, *, ports: dict[str, int] | None = None,
                  timeout: float = 90.0) -> None:
@@ -100,7 +100,7 @@ class DemoProcess:
         self.simulator_url = f"http://127.0.0.1:{self.ports['simulator']}"
         settings = {"CIC_SIMULATOR_PORT": self.ports["simulator"], "CIC_OCPI_AGENT_PORT": self.ports["ocpi"],
                     "CIC_PARKING_AGENT_PORT": self.ports["parking"], "CIC_ANALYTICS_PORT": self.ports["analytics"],
-                    "CIC_DASHBOARD_PORT": self.ports["dashboard"],
+                    "CIC_DASHBOARD_PORT": self.ports["dashboard"], "CIC_OPENDATA_PORT": self.ports["opendata"],
                     "CIC_MQTT_URL": f"mqtt://127.0.0.1:{self.ports['mqtt']}"}
         environment = {**os.environ, "CIC_LOG_LEVEL": "WARNING", **{k: str(v) for k, v in settings.items()},
                        **(env or {})}
@@ -136,6 +136,25 @@ class DemoProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+
+class ServedApp:
+    """An ASGI app served by uvicorn in a thread, on a free port of 127.0.0.1."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    access_log=False))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        wait_until(lambda: self.server.started)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
 
 
 def http_ok(url: str) -> bool:

@@ -27,7 +27,7 @@ from tests.support import BrokerProcess, Mosquitto, free_port, wait_until
 CIC = [sys.executable, "-m", "citiesincharge.cli"]
 PORT_OPTIONS = {"--simulator-port": "CIC_SIMULATOR_PORT", "--ocpi-agent-port": "CIC_OCPI_AGENT_PORT",
                 "--parking-agent-port": "CIC_PARKING_AGENT_PORT", "--analytics-port": "CIC_ANALYTICS_PORT",
-                "--dashboard-port": "CIC_DASHBOARD_PORT"}
+                "--dashboard-port": "CIC_DASHBOARD_PORT", "--opendata-port": "CIC_OPENDATA_PORT"}
 
 
 def cic(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -195,7 +195,8 @@ def test_second_demo_is_refused_and_ctrl_c_is_a_clean_stop(
                                  f"{ports[o]} for the {w}, {o}" for o, w in (
                                      ("--simulator-port", "CPO simulator"), ("--ocpi-agent-port", "OCPI agent"),
                                      ("--parking-agent-port", "parking agent"),
-                                     ("--analytics-port", "analytics"), ("--dashboard-port", "dashboard"))) + ")\n")
+                                     ("--analytics-port", "analytics"), ("--dashboard-port", "dashboard"),
+                                     ("--opendata-port", "open-data feed"))) + ")\n")
     # ... and one on other ports but the same data directory
     same_dir = cic("demo", *as_args(demo_ports()), "--data-dir", str(data))
     assert same_dir.returncode == 2

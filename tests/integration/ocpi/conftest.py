@@ -3,14 +3,12 @@ it, and an agent (in this process) writing to the session's broker in a fresh te
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-import uvicorn
 import yaml
 
 from agents.ocpi.config import default_operators_file, load_operators
@@ -18,7 +16,7 @@ from agents.ocpi.service import OcpiAgent
 from citiesincharge.client import NgsiLdClient
 from citiesincharge.settings import Settings
 from tests.integration.ocpi.peer import ImpolitePeer
-from tests.support import Process, free_port, http_ok, wait_until
+from tests.support import Process, ServedApp, free_port, http_ok
 
 # A Monday at 03:00 UTC: the town sleeps, so a simulated minute brings no arrival unless a test makes one.
 QUIET_START = "2026-03-02T03:00:00Z"
@@ -143,21 +141,11 @@ def make_peer_agent(tmp_path: Path, peer: ImpolitePeer, broker_url: str, tenant:
 
 
 # -- the agent's OCPI Receiver on a free port --------------------------------------------------
-class Served:
+class Served(ServedApp):
     """An agent's app (status, metrics, OCPI Receiver) served by uvicorn in a thread, on a free port."""
 
     def __init__(self, agent: OcpiAgent) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(agent.app(), host="127.0.0.1", port=self.port,
-                                                    log_level="warning", access_log=False))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        wait_until(lambda: self.server.started)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        super().__init__(agent.app())
 
 
 @pytest.fixture
