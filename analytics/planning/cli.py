@@ -20,7 +20,7 @@ from .area_tables import Households, Registrations, TableFileError, load_househo
 from .areas_file import AreasFileError, load_areas
 from .entities import import_areas
 from .placement import place_stations, write_counts
-from .plan import describe, run
+from .plan import describe, plan_client, run
 
 DEMO_AREAS = Path(__file__).resolve().parent / "demo-areas.geojson"
 DEMO_REGISTRATIONS = Path(__file__).resolve().parent / "demo-registrations.csv"
@@ -97,7 +97,7 @@ def plan_main(settings: Settings, *, at: datetime | None = None, write: bool = T
               client: NgsiLdClient | None = None) -> int:
     """``cic plan``: rank the council's areas now (or as of ``at``), print why, and write it to the context."""
     own = client is None
-    client = client or NgsiLdClient(settings)
+    client = client or plan_client(settings)
     try:
         now = at or settings.world_clock().now()
         result = run(client, settings, now, write=None if write else (lambda _entities: None))

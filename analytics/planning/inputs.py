@@ -25,7 +25,7 @@ from citiesincharge.client import NgsiLdClient
 
 from .entities import TYPE
 from .indicators import GROWTH_MONTHS, AreaInput, ChargerInput, PlanInputs
-from .placement import Placement, place_stations
+from .placement import PAGE, Placement, place_stations
 
 log = logging.getLogger(__name__)
 NOT_PUBLIC = ("REMOVED", "PLANNED")  # EVSEs that are no (longer a) public charger: not counted in any area
@@ -42,13 +42,13 @@ def _number(value: Any) -> float | None:
 
 def read_areas(client: NgsiLdClient, council: str) -> list[dict[str, Any]]:
     query = f'refOrganization=="urn:ngsi-ld:Organization:{council}"'
-    return sorted(client.query_entities(type=TYPE, q=query), key=lambda a: a["id"])
+    return sorted(client.query_entities(type=TYPE, q=query, page_size=PAGE), key=lambda a: a["id"])
 
 
 def read_vehicles(client: NgsiLdClient) -> dict[str, list[tuple[date, int]]]:
     """Each area's plug-in vehicle registrations by date (the history ``cic areas import`` wrote)."""
     out: dict[str, dict[date, int]] = defaultdict(dict)
-    for entity in client.temporal_query(type=TYPE, attrs=["plugInVehicles"]):
+    for entity in client.temporal_query(type=TYPE, attrs=["plugInVehicles"], page_size=PAGE):
         for instance in _instances(entity, "plugInVehicles"):
             count = _number(instance.get("value"))
             if "observedAt" in instance and count is not None:
@@ -69,10 +69,11 @@ def read_timelines(client: NgsiLdClient, start: datetime, end: datetime) -> dict
                 if "observedAt" in instance:
                     timelines[entity["id"]][parse(str(instance["observedAt"]))] = str(instance.get("value"))
 
-    add(client.temporal_query(type="EVSE", attrs=["status"], timerel="before", time_at=iso(start), last_n=1))
+    add(client.temporal_query(type="EVSE", attrs=["status"], timerel="before", time_at=iso(start), last_n=1,
+                              page_size=PAGE))
     add(client.temporal_query(type="EVSE", attrs=["status"], timerel="between", time_at=iso(start),
-                              end_time_at=iso(end)))
-    for entity in client.query_entities(type="EVSE", attrs=["status"]):
+                              end_time_at=iso(end), page_size=PAGE))
+    for entity in client.query_entities(type="EVSE", attrs=["status"], page_size=PAGE):
         status = entity.get("status")
         if (entity["id"] not in timelines and isinstance(status, dict) and "observedAt" in status
                 and parse(status["observedAt"]) <= start):
@@ -93,7 +94,7 @@ def read_station_months(client: NgsiLdClient, period: Period) -> dict[str, dict[
         query = f'process=="{name}";calculationFrequency=="monthly";kpiScope=="station"'
         for entity in client.temporal_query(type="KeyPerformanceIndicator", q=query,
                                             attrs=["kpiValue", "refEVChargingStation"], timerel="after",
-                                            time_at=iso(since)):
+                                            time_at=iso(since), page_size=PAGE):
             station = entity.get("refEVChargingStation")
             station = station[-1] if isinstance(station, list) and station else station
             target = station.get("object") if isinstance(station, dict) else None
@@ -116,13 +117,14 @@ def gather(client: NgsiLdClient, council: str, period: Period, now: datetime, *,
     area_index = {a["id"]: n for n, a in enumerate(areas)}
     station_area = {station: area_index[area] for area, stations in placement.stations.items()
                     for station in stations if area in area_index}
-    stations = list(client.query_entities(type="EVChargingStation", attrs=["location"]))
+    stations = list(client.query_entities(type="EVChargingStation", attrs=["location"], page_size=PAGE))
     points = [s["location"]["value"]["coordinates"][:2] for s in stations
               if isinstance(s.get("location"), dict) and s["location"].get("value", {}).get("type") == "Point"]
     end = min(period.end, now.replace(minute=0, second=0, microsecond=0))
     timelines = read_timelines(client, period.start, end)
     chargers = []
-    for evse in client.query_entities(type="EVSE", attrs=["maxPower", "refEVChargingStation", "status"]):
+    for evse in client.query_entities(type="EVSE", attrs=["maxPower", "refEVChargingStation", "status"],
+                                      page_size=PAGE):
         if attribute_value(evse, "status") in NOT_PUBLIC:
             continue
         station = attribute_value(evse, "refEVChargingStation")

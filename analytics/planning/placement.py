@@ -23,6 +23,9 @@ from .entities import TYPE
 
 STATION = "EVChargingStation"
 MAX_URL_COORDINATES = 4000  # characters; longer goes in a POST body (URL limits of proxies and brokers)
+#: entities per request of every planning read: the embedded broker evaluates a query whole for each
+#: page, so fewer, larger pages cost several times less (a demo town's monthly KPIs: 26.5 s in pages
+#: of 100, 7.5 s in pages of 1,000)
 PAGE = 1000
 
 
@@ -74,7 +77,8 @@ def _capacity(station: dict[str, Any]) -> int:
 def place_stations(client: NgsiLdClient, council: str | None = None) -> Placement:
     """Ask the broker which stations lie in each planning area (of one council, or all)."""
     query = f'refOrganization=="urn:ngsi-ld:Organization:{council}"' if council else None
-    areas = sorted(client.query_entities(type=TYPE, q=query, attrs=["location", "name"]), key=lambda a: a["id"])
+    areas = sorted(client.query_entities(type=TYPE, q=query, attrs=["location", "name"], page_size=PAGE),
+                   key=lambda a: a["id"])
     result = Placement()
     owner: dict[str, str] = {}
     capacity: dict[str, int] = {}

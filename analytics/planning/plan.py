@@ -32,6 +32,7 @@ from .placement import write_counts
 from .scoring import CRITERIA, Assessment, assess, criteria_values
 
 MIN_DAYS_OF_MONTH = 7
+PLAN_HTTP_TIMEOUT_S = 120.0  # a plan is a batch of big reads (a month of status history), not a live request
 Write = Callable[[list[dict[str, Any]]], None]
 
 #: indicators kept as monthly KPIs per area: (title, unit code, what it is)
@@ -56,6 +57,12 @@ AREA_KPIS: dict[str, tuple[str, str | None, str]] = {
 }
 SOURCE_OF = {"areaReliability": "reliability"}  # KPI name -> indicator name where they differ
 kpis.TITLES.update({name: title for name, (title, _unit, _what) in AREA_KPIS.items()})
+
+
+def plan_client(settings: Settings) -> NgsiLdClient:
+    """A client whose requests may take as long as a plan's big reads do on a busy broker."""
+    return NgsiLdClient(settings.model_copy(update={"http_timeout": max(settings.http_timeout,
+                                                                           PLAN_HTTP_TIMEOUT_S)}))
 
 
 def weights(settings: Settings) -> dict[str, float]:

@@ -17,7 +17,7 @@ from typing import Any
 from analytics.base import Context, Worker
 from analytics.clock import iso
 
-from .plan import run
+from .plan import plan_client, run
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ class PlanningWorker(Worker):
         self.plans = 0
         self.areas = 0
         self.last: datetime | None = None
+        self.client = plan_client(context.settings)  # long reads: not the worker's ordinary client
 
     def backfill(self) -> None:
         """Nothing to load: a plan reads what it needs from the broker each time (the first tick plans)."""
@@ -47,7 +48,7 @@ class PlanningWorker(Worker):
         # a plan that fails (a busy broker timing out) is tried again after an eighth of the interval,
         # not at the next tick: its reads are the heaviest of the service's
         self.next_due = now + self.every / 8
-        plan = run(self.ctx.client, self.ctx.settings, now, write=self.ctx.write)
+        plan = run(self.client, self.ctx.settings, now, write=self.ctx.write)
         self.next_due = now + self.every
         self.plans, self.areas, self.last = self.plans + 1, len(plan.ranking), now
         for failure in plan.failed:
@@ -56,6 +57,9 @@ class PlanningWorker(Worker):
             top = plan.ranking[0]
             log.info("planning: %d areas ranked for %s; first %s (%.1f)", len(plan.ranking), plan.period.label,
                      plan.names[top.area], top.score)
+
+    def close(self) -> None:
+        self.client.close()
 
     def status(self) -> dict[str, Any]:
         return {"plans": self.plans, "areasRanked": self.areas, "lastPlan": iso(self.last) if self.last else None}
