@@ -32,7 +32,6 @@ import requests
 from paho.mqtt.enums import CallbackAPIVersion
 
 from . import demo_clock, ldcontext, ports
-from .client import NgsiLdClient
 from .settings import Settings
 from .worldclock import WorldClock
 
@@ -125,7 +124,8 @@ def _import_demo_areas(settings: Settings, base: str) -> None:
     """The town's synthetic planning areas (docs/PLANNING.md), idempotent on a restart; a failure is
     said and the demo goes on, as nothing else depends on them yet."""
     planning = importlib.import_module("analytics.planning.cli")
-    with NgsiLdClient(settings, broker_url=base) as client:
+    plan = importlib.import_module("analytics.planning.plan")
+    with plan.plan_client(settings.model_copy(update={"broker_url": base})) as client:  # a batch: long reads
         options = planning.ImportOptions(planning.DEMO_AREAS, planning.DEMO_REGISTRATIONS)
         if planning.import_main(settings, options, client) != 0:
             log.warning("the demo's planning areas were not imported (see above)")

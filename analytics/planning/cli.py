@@ -53,10 +53,13 @@ def import_main(settings: Settings, options: ImportOptions, client: NgsiLdClient
         print("dry run: nothing written")
         return 0
     own = client is None
-    client = client or NgsiLdClient(settings)
+    client = client or plan_client(settings)
     try:
         result = import_areas(client, report.areas, settings.council_id, registrations=registrations,
                               households=households)
+    except NgsiLdClientError as error:  # a broker away or too busy: said, not a traceback
+        print(f"error: {client.base}: {error}; nothing more was written", file=sys.stderr)
+        return 1
     finally:
         if own:
             client.close()

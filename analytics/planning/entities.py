@@ -59,7 +59,7 @@ def area_entity(area: Area, council: str, households: Households | None = None) 
 def _held(client: NgsiLdClient, entity_ids: list[str]) -> dict[str, set[str]]:
     """observedAt of every plugInVehicles instance the broker holds, per area id."""
     held: dict[str, set[str]] = {i: set() for i in entity_ids}
-    for entity in client.temporal_query(type=TYPE, attrs=["plugInVehicles"]):
+    for entity in client.temporal_query(type=TYPE, attrs=["plugInVehicles"], page_size=1000):
         if entity["id"] in held:
             instances = entity.get("plugInVehicles", [])
             for instance in instances if isinstance(instances, list) else [instances]:
