@@ -103,3 +103,15 @@ def test_representation_and_paging(api: Api, receiver: Receiver) -> None:
     assert '</ngsi-ld/v1/subscriptions?limit=1&offset=0>;rel="prev"' in links
     assert '</ngsi-ld/v1/subscriptions?limit=1&offset=2>;rel="next"' in links
     assert 'rel="next"' not in api.get("/subscriptions", {"limit": 1, "offset": 2}).headers["Link"]
+
+
+def test_a_json_notification_links_the_one_context_the_subscription_was_created_with(
+        api: Api, receiver: Receiver, broker_url: str) -> None:
+    project = f"{broker_url}/ngsi-ld/contexts/citiesincharge.jsonld"
+    body = {"type": "Subscription", "entities": [{"type": "Building"}], "notification": {"endpoint": {
+        "uri": receiver.url}}, "@context": [project]}  # a list of one URL, as the ETSI suite writes it
+    created = api.send("POST", "/subscriptions", body, headers={"Content-Type": "application/ld+json"})
+    assert created.status_code == 201, created.text
+    api.create({"id": B, "type": "Building", "name": "Eiffel"})
+    receiver.wait_for(lambda got: len(got) >= 1)
+    assert receiver.headers[0]["Link"].startswith(f"<{project}>")
