@@ -23,6 +23,7 @@ from .settings import Settings
 
 log = logging.getLogger(__name__)
 LINK_REL = "http://www.w3.org/ns/json-ld#context"
+_ID_CHUNK = 50  # entity ids per continuation request of a paged temporal query
 _API = "/ngsi-ld/v1"
 
 
@@ -296,18 +297,21 @@ class NgsiLdClient:
     def _rest_of_window(self, page: list[dict[str, Any]], params: dict[str, Any],
                         content_range: str) -> list[dict[str, Any]]:
         """The entities of a temporal query page with every instance of the window: the broker paged
-        their instances (206), so the rest of the window is asked for these entities by id."""
+        their instances (206), so the rest of the window is asked for these entities by id (in
+        chunks of ids, so that a URL stays well under 8 kB)."""
         by_id = {entity["id"]: entity for entity in page}
-        rest = {**params, "q": None, "id": ",".join(by_id), "offset": 0}
-        while content_range:
-            rest = temporal_pages.next_window(rest, content_range)
-            response = self.request("GET", f"{_API}/temporal/entities", params=rest, ok=(200, 206))
-            for entity in response.json():
-                if entity["id"] in by_id:
-                    by_id[entity["id"]] = temporal_pages.merge(by_id[entity["id"]], entity,
-                                                               older=params.get("lastN") is not None,
-                                                               last_n=params.get("lastN"))
-            content_range = response.headers.get("Content-Range", "") if response.status_code == 206 else ""
+        ids = list(by_id)
+        for at in range(0, len(ids), _ID_CHUNK):
+            rest, more = {**params, "q": None, "id": ",".join(ids[at:at + _ID_CHUNK]), "offset": 0}, content_range
+            while more:
+                rest = temporal_pages.next_window(rest, more)
+                response = self.request("GET", f"{_API}/temporal/entities", params=rest, ok=(200, 206))
+                for entity in response.json():
+                    if entity["id"] in by_id:
+                        by_id[entity["id"]] = temporal_pages.merge(by_id[entity["id"]], entity,
+                                                                   older=params.get("lastN") is not None,
+                                                                   last_n=params.get("lastN"))
+                more = response.headers.get("Content-Range", "") if response.status_code == 206 else ""
         return [by_id[entity["id"]] for entity in page]
 
     def version(self) -> dict[str, Any]:
