@@ -27,6 +27,7 @@ import sqlite3
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import orjson
 import zstandard
@@ -67,6 +68,19 @@ def instance_number(uri: str) -> int | None:
     """The row id an instanceId names, or None if it is no instanceId of this broker."""
     digits = uri[len(INSTANCE_PREFIX):] if uri.startswith(INSTANCE_PREFIX) else ""
     return int(digits) if digits.isdigit() and len(digits) < 19 else None
+
+
+class Window(Protocol):
+    """A time window on a history column (what :class:`broker.temporal.TimeFilter` is)."""
+
+    @property
+    def start(self) -> str | None: ...
+    @property
+    def end(self) -> str | None: ...
+    @property
+    def strict_start(self) -> bool: ...
+    @property
+    def column(self) -> str: ...
 
 
 def window_sql(column: str, start: str | None, end: str | None, exclusive_start: bool) -> tuple[str, list[int]]:

@@ -194,8 +194,8 @@ class Notifier:
             for item in data:
                 item["@context"] = context
         else:
-            url = context if isinstance(context, str) else ldcontext.CORE_CONTEXT_URL
-            headers["Link"] = f'<{url}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"'
+            headers["Link"] = (f'<{link_url(context)}>; rel="http://www.w3.org/ns/json-ld#context"; '
+                               'type="application/ld+json"')
         if sub.tenant:
             headers["NGSILD-Tenant"] = sub.tenant
         for pair in sub.endpoint.receiverInfo or []:
@@ -203,3 +203,12 @@ class Notifier:
         notification = {"id": f"urn:ngsi-ld:Notification:{uuid.uuid4()}", "type": "Notification",
                         "subscriptionId": sub.id, "notifiedAt": now_iso(), "data": data}
         return orjson.dumps(notification), headers
+
+
+def link_url(context: Any) -> str:
+    """The URL a JSON notification's Link header names (§6.3.5 allows one): the subscription's
+    @context when it is one URL, or a list of exactly one URL (as clients often write it), else
+    the core context, the only one every receiver can resolve."""
+    if isinstance(context, list) and len(context) == 1:
+        context = context[0]
+    return context if isinstance(context, str) else ldcontext.CORE_CONTEXT_URL

@@ -102,7 +102,8 @@ def _value(instance: dict[str, Any]) -> Any:
     return instance[PAYLOAD_MEMBER[instance["type"]]]
 
 
-def _time(instance: dict[str, Any], column: str) -> str:
+def instance_time(instance: dict[str, Any], column: str) -> str:
+    """The instant an instance is placed at on the time property ``column`` ("ts" or "modified_at")."""
     if column == "modified_at":
         return str(instance["modifiedAt"])
     return str(instance.get("observedAt") or instance["modifiedAt"])
@@ -151,7 +152,7 @@ def _buckets(instances: list[dict[str, Any]], column: str, period: timedelta | i
     """
     if not instances:
         return []
-    times = [parse_iso(_time(i, column), "instance time") for i in instances]
+    times = [parse_iso(instance_time(i, column), "instance time") for i in instances]
     start = parse_iso(origin, "timeAt") if origin else times[0]
     if period is None:
         return [(start, times[-1], [_value(i) for i in instances])]
@@ -195,17 +196,24 @@ def _shown_times(rendered: dict[str, Any]) -> dict[str, Any]:
 
 def render_temporal(entity_id: str, types: list[str], history: dict[str, list[dict[str, Any]]],
                     tm: TermMap, *, mode: str, column: str, aggr_methods: list[str] | None = None,
-                    period: Any = None, origin: str | None = None, sys_attrs: bool = False) -> dict[str, Any]:
-    """Temporal representation: normalized instances, temporalValues pairs, or aggregations."""
+                    period: Any = None, origin: str | None = None, sys_attrs: bool = False,
+                    kinds: dict[str, str] | None = None) -> dict[str, Any]:
+    """Temporal representation: normalized instances, temporalValues pairs, or aggregations.
+
+    An attribute without instances (all on another page) is an empty list, or in temporalValues an
+    empty list of pairs under the attribute's type as ``kinds`` gives it."""
     short_types = [tm.compact(t) for t in types]
     out: dict[str, Any] = {"id": entity_id, "type": short_types[0] if len(short_types) == 1 else short_types}
     for iri, instances in history.items():
         name = tm.compact(iri)
-        kind = instances[-1]["type"]
+        kind = instances[-1]["type"] if instances else (kinds or {}).get(iri, "Property")
+        if not instances and mode != "temporalValues":
+            out[name] = []
+            continue
         if mode == "temporalValues":
             key, wrap = _SIMPLIFIED.get(kind, ("values", None))
             out[name] = {"type": kind, key: [[_value(i) if wrap is None else {wrap: _value(i)},
-                                              shown_instant(_time(i, column))] for i in instances]}
+                                              shown_instant(instance_time(i, column))] for i in instances]}
         elif mode == "aggregatedValues":
             assert aggr_methods is not None
             attr: dict[str, Any] = {"type": kind}

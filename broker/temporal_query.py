@@ -17,6 +17,7 @@ from .jsonld import TermMap
 from .query import Predicate
 from .service import Broker, EntityQuery
 from .temporal import TimeFilter, parse_aggr_methods, parse_period, render_temporal
+from .temporal_paging import History, InstancePaging, Page
 from .temporal_store import TemporalEntity
 
 OPTIONS = {"temporalValues", "aggregatedValues", "sysAttrs", "count"}
@@ -79,14 +80,24 @@ class TemporalParams:
         if (self.pick or self.omit) and names is not None:
             raise BadRequestData("pick and omit cannot be combined with attrs")
 
-    def render(self, broker: Broker, tenant: str, entity_id: str, types: list[str],
-               tm: TermMap) -> dict[str, Any]:
+    def page(self, broker: Broker, tenant: str, entity_ids: list[str]) -> Page:
+        """The instances of these entities in one response: paged (:mod:`broker.temporal_paging`)."""
+        paging = InstancePaging(broker.settings.temporal_instance_limit, self.last_n,
+                                paged=self.mode != "aggregatedValues")
+        found = paging.cut(self._read(broker, tenant, entity_ids, paging.rows()), self.window.column,
+                           self.window.start, self.window.end)
+        return found or Page(self._read(broker, tenant, entity_ids, self.last_n), None)
+
+    def _read(self, broker: Broker, tenant: str, entity_ids: list[str], rows: int | None) -> list[History]:
         attrs = sorted(self.attrs) if self.attrs is not None else None
-        history = broker.store.history(tenant, entity_id, attrs, self.window.start, self.window.end,
-                                       self.last_n, column=self.window.column,
-                                       exclusive_start=self.window.strict_start,
-                                       instance_ids=self.mode == "normalized")
+        newest = self.last_n is not None
+        return [broker.store.temporal.instances(tenant, entity_id, attrs, self.window, rows, newest=newest)
+                for entity_id in entity_ids]
+
+    def render(self, entity_id: str, types: list[str], history: History, tm: TermMap,
+               kinds: dict[str, str] | None = None) -> dict[str, Any]:
         rendered = render_temporal(entity_id, types, history, tm, mode=self.mode, column=self.window.column,
+                                   kinds=kinds,
                                    aggr_methods=self.methods, period=self.period, origin=self.window.start,
                                    sys_attrs="sysAttrs" in self.options)
         return self.project(rendered)

@@ -17,11 +17,13 @@ import orjson
 import requests
 from pydantic import BaseModel, Field
 
+from . import temporal_pages
 from .errors import BrokerUnavailable, NotFound, ProblemDetails, error_from_response
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 LINK_REL = "http://www.w3.org/ns/json-ld#context"
+_ID_CHUNK = 50  # entity ids per continuation request of a paged temporal query
 _API = "/ngsi-ld/v1"
 
 
@@ -264,8 +266,13 @@ class NgsiLdClient:
         params = {"attrs": ",".join(attrs) if attrs else None, "timerel": timerel, "timeAt": time_at,
                   "endTimeAt": end_time_at, "lastN": last_n, "options": options, "aggrMethods": aggr_methods,
                   "aggrPeriodDuration": aggr_period}
-        result: dict[str, Any] = self.request("GET", f"{_API}/temporal/entities/{quote(entity_id, safe=':')}",
-                                              params=params, ok=(200,)).json()
+        path = f"{_API}/temporal/entities/{quote(entity_id, safe=':')}"
+        response = self.request("GET", path, params=params, ok=(200, 206))
+        result: dict[str, Any] = response.json()
+        while response.status_code == 206:  # the broker paged the instances: ask for the rest of the window
+            params = temporal_pages.next_window(params, response.headers["Content-Range"])
+            response = self.request("GET", path, params=params, ok=(200, 206))
+            result = temporal_pages.merge(result, response.json(), older=last_n is not None, last_n=last_n)
         return result
 
     def temporal_query(self, *, type: str | None = None, q: str | None = None, attrs: list[str] | None = None,
@@ -277,12 +284,35 @@ class NgsiLdClient:
                                   "options": options, "lastN": last_n, "limit": page_size}
         offset = 0
         while True:
-            page = self.request("GET", f"{_API}/temporal/entities", params={**params, "offset": offset},
-                                ok=(200,)).json()
+            response = self.request("GET", f"{_API}/temporal/entities", params={**params, "offset": offset},
+                                    ok=(200, 206))
+            page = response.json()
+            if response.status_code == 206:
+                page = self._rest_of_window(page, params, response.headers["Content-Range"])
             yield from page
             if len(page) < page_size:
                 return
             offset += page_size
+
+    def _rest_of_window(self, page: list[dict[str, Any]], params: dict[str, Any],
+                        content_range: str) -> list[dict[str, Any]]:
+        """The entities of a temporal query page with every instance of the window: the broker paged
+        their instances (206), so the rest of the window is asked for these entities by id (in
+        chunks of ids, so that a URL stays well under 8 kB)."""
+        by_id = {entity["id"]: entity for entity in page}
+        ids = list(by_id)
+        for at in range(0, len(ids), _ID_CHUNK):
+            rest, more = {**params, "q": None, "id": ",".join(ids[at:at + _ID_CHUNK]), "offset": 0}, content_range
+            while more:
+                rest = temporal_pages.next_window(rest, more)
+                response = self.request("GET", f"{_API}/temporal/entities", params=rest, ok=(200, 206))
+                for entity in response.json():
+                    if entity["id"] in by_id:
+                        by_id[entity["id"]] = temporal_pages.merge(by_id[entity["id"]], entity,
+                                                                   older=params.get("lastN") is not None,
+                                                                   last_n=params.get("lastN"))
+                more = response.headers.get("Content-Range", "") if response.status_code == 206 else ""
+        return [by_id[entity["id"]] for entity in page]
 
     def version(self) -> dict[str, Any]:
         result: dict[str, Any] = self.request("GET", "/version", ok=(200,)).json()

@@ -12,7 +12,7 @@ from ..errors import AlreadyExists, BadRequestData, ResourceNotFound
 from ..http import accepted, context_from_link, json_response, page_links, parse_options, read_body, tenant_of
 from ..paths import SegmentRoute, segment_url
 from ..service import Broker
-from ..subscriptions import CompiledSubscription, check_new_subscription, new_subscription_id
+from ..subscriptions import DEFAULT_TRIGGERS, CompiledSubscription, check_new_subscription, new_subscription_id
 from ..timeutil import now_iso
 from .common import broker_of, paging
 
@@ -24,6 +24,8 @@ def _representation(sub: CompiledSubscription, sys_attrs: bool) -> dict[str, Any
     """The subscription as stored, with its status; createdAt/modifiedAt only with sysAttrs."""
     hidden = ("_context",) if sys_attrs else ("_context", "createdAt", "modifiedAt")
     doc = {k: v for k, v in sub.doc.items() if k not in hidden}
+    if "timeInterval" not in doc:  # the triggers it notifies on: the default when none were given (§5.2.12)
+        doc.setdefault("notificationTrigger", list(DEFAULT_TRIGGERS))
     stamp = now_iso()
     doc["status"] = "expired" if sub.expires_at and stamp >= sub.expires_at else (
         "active" if sub.is_active else "paused")

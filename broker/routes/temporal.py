@@ -18,6 +18,7 @@ from ..query import Predicate, compile_query
 from ..query_body import QueryIn
 from ..service import Broker, EntityQuery
 from ..subscriptions import validation_message
+from ..temporal_paging import Page
 from ..temporal_query import Selector, TemporalParams, entity_types, select
 from .common import broker_of, expand_all, paging, request_term_map
 
@@ -37,10 +38,11 @@ async def temporal_entity(request: Request, entity_id: str) -> Response:
     if params.attrs is not None and (found is None or not broker.store.temporal.with_instances(
             [found.number], sorted(params.attrs), "ts", None, None, False)):
         raise ResourceNotFound(f"temporal entity {entity_id} has none of the attributes {sorted(params.attrs)}")
-    rendered = await broker.offload(params.render, broker, tenant, entity_id, types, tm)
+    page = await broker.offload(params.page, broker, tenant, [entity_id])
+    rendered = params.render(entity_id, types, page.histories[0], tm, page.kinds_of(0))
     if not rendered:
         raise ResourceNotFound(f"pick/omit leave nothing of temporal entity {entity_id}")
-    return json_response(rendered, media=accepted(request), context=context)
+    return _paged(json_response(rendered, media=accepted(request), context=context), page)
 
 
 @router.get("/entities")
@@ -114,11 +116,22 @@ async def _answer(request: Request, broker: Broker, tenant: str, tm: TermMap, co
     size, start = page
     broker.store.require_tenant(tenant)
 
-    def run() -> tuple[int, list[dict[str, Any]]]:
+    def run() -> tuple[int, Page, list[dict[str, Any]]]:
         matches = select(broker, tenant, selectors, q, params)
-        return len(matches), [params.render(broker, tenant, e.entity_id, types, tm)
-                              for e, types in matches[start:start + size]]
+        shown = matches[start:start + size]
+        instances = params.page(broker, tenant, [e.entity_id for e, _types in shown])
+        return len(matches), instances, [params.render(e.entity_id, types, history, tm, instances.kinds_of(n))
+                                         for n, ((e, types), history) in enumerate(zip(shown, instances.histories,
+                                                                                       strict=True))]
 
-    total, rendered = await broker.offload(run)
+    total, instances, rendered = await broker.offload(run)
     headers = {"NGSILD-Results-Count": str(total)} if count or "count" in params.options else None
-    return json_response(rendered, media=accepted(request), context=context, headers=headers)
+    return _paged(json_response(rendered, media=accepted(request), context=context, headers=headers), instances)
+
+
+def _paged(response: Response, page: Page) -> Response:
+    """A page that leaves instances out is 206 with its Content-Range (§6.3.10)."""
+    if page.content_range is not None:
+        response.status_code = 206
+        response.headers["Content-Range"] = page.content_range
+    return response

@@ -103,3 +103,29 @@ def test_representation_and_paging(api: Api, receiver: Receiver) -> None:
     assert '</ngsi-ld/v1/subscriptions?limit=1&offset=0>;rel="prev"' in links
     assert '</ngsi-ld/v1/subscriptions?limit=1&offset=2>;rel="next"' in links
     assert 'rel="next"' not in api.get("/subscriptions", {"limit": 1, "offset": 2}).headers["Link"]
+
+
+def test_a_json_notification_links_the_one_context_the_subscription_was_created_with(
+        api: Api, receiver: Receiver, broker_url: str) -> None:
+    project = f"{broker_url}/ngsi-ld/contexts/citiesincharge.jsonld"
+    body = {"type": "Subscription", "entities": [{"type": "Building"}], "notification": {"endpoint": {
+        "uri": receiver.url}}, "@context": [project]}  # a list of one URL, as the ETSI suite writes it
+    created = api.send("POST", "/subscriptions", body, headers={"Content-Type": "application/ld+json"})
+    assert created.status_code == 201, created.text
+    api.create({"id": B, "type": "Building", "name": "Eiffel"})
+    receiver.wait_for(lambda got: len(got) >= 1)
+    assert receiver.headers[0]["Link"].startswith(f"<{project}>")
+
+
+def test_a_subscription_shows_the_triggers_it_notifies_on(api: Api, receiver: Receiver) -> None:
+    default = subscribe(api, receiver)
+    assert api.get(f"/subscriptions/{default}").json()["notificationTrigger"] == [
+        "attributeCreated", "attributeUpdated"]  # the default of §5.2.12
+    chosen = subscribe(api, receiver, notificationTrigger=["entityDeleted"])
+    assert api.get(f"/subscriptions/{chosen}").json()["notificationTrigger"] == ["entityDeleted"]
+    periodic = subscribe(api, receiver, timeInterval=60)
+    assert "notificationTrigger" not in api.get(f"/subscriptions/{periodic}").json()
+    bad = api.post("/subscriptions", {"type": "Subscription", "entities": [{"type": "Building"}],
+                                      "notificationTrigger": ["whenever"], "notification": {"endpoint": {
+                                          "uri": receiver.url}}})
+    assert bad.status_code == 400
