@@ -27,7 +27,7 @@ test: lint
 # Every area of the ETSI suite against fresh in-memory brokers (~10 min), then the ratchet:
 # fails when an area passes fewer tests than conformance/passed.json records.
 conformance: $(STAMP)
-	$(CONFORMANCE_RUN)
+	CIC_TEMPORAL_INSTANCE_LIMIT=19 $(CONFORMANCE_RUN)  # the suite's paging tests need 20 instances paged, 5 not
 	$(BIN)/python -m tests.conformance_ratchet
 
 bench: $(STAMP)

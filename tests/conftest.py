@@ -31,7 +31,9 @@ def broker_url() -> Iterator[str]:
             os.environ["CIC_TEST_BROKER_URL"] = url  # embedded-only tests skip themselves
             yield url
         return
-    broker = BrokerProcess()
+    # pages of 19 instances (the product default is 1,000): every test that reads history through the
+    # temporal API also shows that the clients follow the pages
+    broker = BrokerProcess(CIC_TEMPORAL_INSTANCE_LIMIT="19")
     yield broker.url
     broker.stop()
 
