@@ -99,7 +99,8 @@ def main() -> None:
     points = stations(args.stations, args.columns, args.rows, rng)
     cell = np.floor((points - [WEST, SOUTH]) / [CELL_LON, CELL_LAT]).astype(int)
     area_of_station = cell[:, 1] * args.columns + cell[:, 0]
-    chargers = [ChargerInput(f"evse-{s}-{e}", int(area_of_station[s]), 150.0 if s % 10 == 0 else 22.0)
+    chargers = [ChargerInput(f"evse-{s}-{e}", int(area_of_station[s]), 150.0 if s % 10 == 0 else 22.0,
+                             position=(float(points[s, 0]), float(points[s, 1])))
                 for s in range(args.stations) for e in range(2)]
     changes = status_changes(len(chargers), rng)
     per_area = np.bincount(area_of_station, minlength=len(council))

@@ -213,6 +213,8 @@ class Settings(BaseSettings):
                                            "area's chargers were down")
     plan_gap_metres: float = Field(500.0, gt=0, description="straight-line distance to a charger beyond which "
                                    "a part of an area counts as a coverage gap")
+    plan_walk_metres: float = Field(250.0, ge=0, description="saturation counts a station's hour as turned-away "
+                                    "demand only when every charger within this straight-line distance was busy")
     plan_every_hours: float = Field(24.0, gt=0, description="data-time hours between two plans computed by "
                                     "the analytics service (cic plan computes one at once)")
 

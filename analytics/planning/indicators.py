@@ -9,8 +9,9 @@ The figures (docs/PLANNING.md has the catalogue):
     the share of rapid chargers (≥ 50 kW, the threshold of the reliability KPIs);
   * coverage: straight-line distance from the area's points to the nearest charger (``coverage``);
   * use over the period: utilisation (occupied share of known charger time), reliability (not-down
-    share), saturation (``occupancy``: share of hours in which every charger was busy), sessions and
-    kWh per charger (from the stations' monthly energy KPIs);
+    share), saturation (``occupancy``: share of the station-hours in which every charger within a
+    short walk of the station was busy, over the area's stations), sessions and kWh per charger
+    (from the stations' monthly energy KPIs);
   * growth: annual demand 1-3 years ahead from plug-in vehicle registrations (``growth``).
 """
 
@@ -22,8 +23,10 @@ from datetime import date, datetime
 from typing import Any
 
 import numpy as np
+from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
+from .coverage import Projection as Metres
 from .coverage import coverage
 from .growth import MIN_MONTHS, Projection, VehicleTrend, monthly_rate, project
 from .occupancy import HOUR, Intervals, StatusChanges, occupancy, saturated_hours
@@ -50,6 +53,7 @@ class ChargerInput:
     area: int | None
     power_kw: float | None
     timeline: list[tuple[datetime, str]] = field(default_factory=list)
+    position: tuple[float, float] | None = None  # its station's [lon, lat]
 
 
 @dataclass
@@ -65,6 +69,7 @@ class PlanInputs:
     energy: list[list[tuple[date, float, int]]] = field(default_factory=list)
     period_month: date | None = None  # the month of ``energy`` the period's sessions and kWh are read from
     gap_m: float = 500.0
+    walk_m: float = 250.0  # a driver finding a station full would walk this far to another charger
     changes: StatusChanges | None = None  # the chargers' status changes as arrays, else from their timelines
 
 
@@ -96,7 +101,8 @@ def compute(inputs: PlanInputs) -> list[AreaFigures]:
     for row, charger in enumerate(inputs.chargers):
         if charger.area is not None:
             rows[charger.area].append(row)
-    saturation = saturated_hours(use, rows)
+    saturation = [(sum(s for s, _ in found), sum(j for _, j in found))
+                  for found in (saturated_hours(use, clusters) for clusters in walk_clusters(inputs, rows))]
     gaps = coverage([a.geometry for a in inputs.areas], inputs.stations_lonlat, gap_m=inputs.gap_m)
     trends = [VehicleTrend.fit(a.vehicles) for a in inputs.areas]
     energy = inputs.energy or [[] for _ in inputs.areas]
@@ -136,6 +142,37 @@ def compute(inputs: PlanInputs) -> list[AreaFigures]:
             "projectedKWhPerCharger": projection.kwh[0] / max(n, 1) if projection else None,
         }
         out.append(AreaFigures({k: _rounded(v) for k, v in values.items()}, projection))
+    return out
+
+
+def walk_clusters(inputs: PlanInputs, rows: list[list[int]]) -> list[list[list[int]]]:
+    """Per area, per station of the area (a distinct position of its chargers): the charger rows within
+    ``walk_m`` of it, in the area or not.
+
+    Why: "every charger of the area busy" almost never happens in a ward of forty chargers, yet a
+    driver finds a full station and no free charger within a short walk every evening; that is demand
+    turned away. A charger without a position is a station of its own.
+    """
+    located = [row for row, charger in enumerate(inputs.chargers) if charger.position is not None]
+    points = np.array([inputs.chargers[row].position for row in located], dtype=float).reshape(-1, 2)
+    projection = Metres.about(float(points[:, 1].mean())) if len(points) else None
+    tree = cKDTree(projection.xy(points[:, 0], points[:, 1])) if projection is not None else None
+    out: list[list[list[int]]] = []
+    for area_rows in rows:
+        clusters: list[list[int]] = []
+        seen: set[tuple[float, float]] = set()
+        for row in area_rows:
+            position = inputs.chargers[row].position
+            if position is None or tree is None or projection is None:
+                clusters.append([row])
+                continue
+            if position in seen:
+                continue
+            seen.add(position)
+            near = tree.query_ball_point(projection.xy(np.array([position[0]]), np.array([position[1]]))[0],
+                                         inputs.walk_m)
+            clusters.append(sorted(located[i] for i in near))
+        out.append(clusters)
     return out
 
 

@@ -109,7 +109,8 @@ def read_station_months(client: NgsiLdClient, period: Period) -> dict[str, dict[
 
 
 def gather(client: NgsiLdClient, council: str, period: Period, now: datetime, *, gap_m: float = 500.0,
-           placement: Placement | None = None) -> tuple[PlanInputs, list[dict[str, Any]], Placement]:
+           walk_m: float = 250.0, placement: Placement | None = None
+           ) -> tuple[PlanInputs, list[dict[str, Any]], Placement]:
     """The inputs of a plan for ``period`` (use figures up to ``now`` when it is still running)."""
     areas = read_areas(client, council)
     placement = placement or place_stations(client, council)
@@ -118,8 +119,10 @@ def gather(client: NgsiLdClient, council: str, period: Period, now: datetime, *,
     station_area = {station: area_index[area] for area, stations in placement.stations.items()
                     for station in stations if area in area_index}
     stations = list(client.query_entities(type="EVChargingStation", attrs=["location"], page_size=PAGE))
-    points = [s["location"]["value"]["coordinates"][:2] for s in stations
-              if isinstance(s.get("location"), dict) and s["location"].get("value", {}).get("type") == "Point"]
+    where = {s["id"]: (float(s["location"]["value"]["coordinates"][0]), float(s["location"]["value"]["coordinates"][1]))
+             for s in stations
+             if isinstance(s.get("location"), dict) and s["location"].get("value", {}).get("type") == "Point"}
+    points = list(where.values())
     end = min(period.end, now.replace(minute=0, second=0, microsecond=0))
     timelines = read_timelines(client, period.start, end)
     chargers = []
@@ -129,7 +132,7 @@ def gather(client: NgsiLdClient, council: str, period: Period, now: datetime, *,
             continue
         station = attribute_value(evse, "refEVChargingStation")
         chargers.append(ChargerInput(evse["id"], station_area.get(str(station)), _number(attribute_value(
-            evse, "maxPower")), timelines.get(evse["id"], [])))
+            evse, "maxPower")), timelines.get(evse["id"], []), where.get(str(station))))
     months = read_station_months(client, period)
     energy: list[dict[date, list[float]]] = [defaultdict(lambda: [0.0, 0.0]) for _ in areas]
     for station, series in months.items():
@@ -146,7 +149,7 @@ def gather(client: NgsiLdClient, council: str, period: Period, now: datetime, *,
         stations_per_area=[len(placement.stations.get(a["id"], [])) for a in areas],
         start=period.start, end=max(end, period.start), now=now,
         energy=[sorted((m, v[0], int(v[1])) for m, v in series.items()) for series in energy],
-        period_month=period.start.astimezone(period.zone).date().replace(day=1), gap_m=gap_m)
+        period_month=period.start.astimezone(period.zone).date().replace(day=1), gap_m=gap_m, walk_m=walk_m)
     log.info("plan: %d areas, %d stations, %d chargers, %d with status history", len(areas), len(stations),
              len(chargers), sum(1 for c in chargers if c.timeline))
     return inputs, areas, placement

@@ -37,8 +37,9 @@ Write = Callable[[list[dict[str, Any]]], None]
 
 #: indicators kept as monthly KPIs per area: (title, unit code, what it is)
 AREA_KPIS: dict[str, tuple[str, str | None, str]] = {
-    "saturation": ("Saturation", None, "share of the hours in which every charger of the area had a known "
-                   "state and every one was occupied or down (for at least half the hour)"),
+    "saturation": ("Saturation", None, "share of the station-hours in which every charger within a short walk "
+                   "of one of the area's stations had a known state and was occupied or down (for at least half "
+                   "the hour)"),
     "utilisation": ("Utilisation", None, "occupied share of the known time of the area's chargers"),
     "areaReliability": ("Reliability of the area's chargers", None, "share of the known time the area's "
                         "chargers were not down"),
@@ -89,7 +90,8 @@ class Plan:
 def run(client: NgsiLdClient, settings: Settings, now: datetime, write: Write | None = None) -> Plan:
     """Compute the plan as of data time ``now`` and write it (through ``write``, or upserts)."""
     period = plan_period(now, settings)
-    inputs, areas, placement = gather(client, settings.council_id, period, now, gap_m=settings.plan_gap_metres)
+    inputs, areas, placement = gather(client, settings.council_id, period, now, gap_m=settings.plan_gap_metres,
+                                      walk_m=settings.plan_walk_metres)
     figures = compute(inputs)
     ranking = assess([a.id for a in inputs.areas], [criteria_values(f.values) for f in figures], weights(settings))
     by_id = {a.id: f for a, f in zip(inputs.areas, figures, strict=True)}

@@ -29,7 +29,7 @@ class Criterion:
 
 
 CRITERIA: dict[str, Criterion] = {
-    "saturation": Criterion("Saturation (every charger occupied or down)", "%", True, "rapidHub"),
+    "saturation": Criterion("Saturation (no free charger within a walk)", "%", True, "rapidHub"),
     "projectedKWhPerCharger": Criterion("Projected demand per charger, next year", "kWh", False, "rapidHub"),
     "coverageGapShare": Criterion("Area farther than 500 m from a charger", "%", True, "onStreetResidential"),
     "householdsWithoutOffStreetParking": Criterion("Households without off-street parking", "households", False,

@@ -193,8 +193,9 @@ def build(ctx: Ctx) -> Page:
             Column("per_charger", "Projected kWh per charger, next year", number(0), numeric=True),
             Column("evs", "Plug-in vehicles", integer, numeric=True)],
         _rows(areas),
-        caption="1 = build here first. Saturation: share of hours in which every charger of the area was busy or "
-                "down. Coverage gap: share of the area farther than 500 m from any public charger ("
+        caption="1 = build here first. Saturation: share of the area's station-hours in which no charger within a "
+                "short walk was free (all occupied or down). Coverage gap: share of the area farther than 500 m "
+                "from any public charger ("
                 + (", ".join(sorted(DISTANCE.get(m or "", m or "") for m in method)) or "distance method not stated")
                 + "). Choose an area to see why it ranks there."))
     return page

@@ -71,8 +71,8 @@ def town() -> PlanInputs:
     for area in (busy, idle, bare):
         area.population = 2000
         area.vehicles = [(date(2025, 1, 1), 100), (date(2025, 7, 1), 120), (date(2026, 1, 1), 144)]
-    chargers = [ChargerInput("evse-busy", 0, 22.0, evenings()),
-                ChargerInput("evse-idle", 1, 22.0, [(START - timedelta(days=3), "AVAILABLE")])]
+    chargers = [ChargerInput("evse-busy", 0, 22.0, evenings(), (-1.515, 52.405)),
+                ChargerInput("evse-idle", 1, 22.0, [(START - timedelta(days=3), "AVAILABLE")], (-1.495, 52.405))]
     months = [date(2026, m, 1) for m in range(5, 11)]
     return PlanInputs(
         areas=[busy, idle, bare], chargers=chargers,
@@ -148,3 +148,19 @@ def test_weights_change_the_order_as_the_council_sets_them() -> None:
     only_saturation = assess(names, criteria, {"saturation": 1.0})
     assert only_saturation[0].area == inputs.areas[0].id
     assert [a.rank for a in only_saturation] == [1, 2, 3]
+
+
+def test_saturation_counts_a_full_station_unless_a_free_charger_is_a_short_walk_away() -> None:
+    """One area, a station busy every evening and an idle one: 100 m apart the idle one takes the
+    drivers (nothing turned away), 1 km apart the busy one turns them away on its own evenings."""
+    def area_saturation(idle_lon: float) -> float | None:
+        inputs = town()
+        inputs.areas = [cell(-1.53, 52.40, size=0.04)]
+        inputs.chargers = [ChargerInput("busy", 0, 22.0, evenings(), (-1.515, 52.405)),
+                           ChargerInput("idle", 0, 22.0, [(START - timedelta(days=3), "AVAILABLE")],
+                                        (idle_lon, 52.405))]
+        inputs.stations_per_area, inputs.energy = [2], [[]]
+        return compute(inputs)[0].values["saturation"]
+
+    assert area_saturation(-1.5135) == 0  # ~100 m: a free charger within the walk every evening
+    assert area_saturation(-1.500) == pytest.approx(6 / 24 / 2)  # ~1 km: the busy station's evenings, of two

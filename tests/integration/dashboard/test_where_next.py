@@ -172,7 +172,7 @@ RANKING = [
     ["Rank", "Area", "Code", "Score (of 100)", "Recommended", "Why here (points)", "Chargers", "Saturation (%)",
      "Coverage gap (%)", "Projected kWh per charger, next year", "Plug-in vehicles"],
     ["1", "Market Quarter", "MQ", "86.0", "Rapid hub",
-     "Saturation (every charger occupied or down): 41 % (+36.0 points); Households without off-street parking: 2,150 "
+     "Saturation (no free charger within a walk): 41 % (+36.0 points); Households without off-street parking: 2,150 "
      "households (+24.5 points); Projected demand per charger, next year: 9,800 kWh (+16.1 points)",
      "2", "41", "18", "9,800", "410"],
     ["2", "Northbrook", "NB", "64.2", "On-street residential AC",
@@ -181,11 +181,11 @@ RANKING = [
      "0", "—", "100", "8,200", "260"],
     ["3", "Hospital Hill", "HH", "41.5", "Rapid hub",
      "Time the area's chargers were down: 38 % (+17.5 points); Projected demand per charger, next year: 7,400 kWh "
-     "(+14.0 points); Saturation (every charger occupied or down): 12 % (+10.0 points)", "1", "12", "35", "7,400",
+     "(+14.0 points); Saturation (no free charger within a walk): 12 % (+10.0 points)", "1", "12", "35", "7,400",
      "150"],
     ["4", "Westfield", "WF", "22.0", "On-street residential AC",
      "Households without off-street parking: 700 households (+9.5 points); Area farther than 500 m from a "
-     "charger: 22 % (+7.5 points); Saturation (every charger occupied or down): 4 % (+5.0 points)", "3", "4", "22",
+     "charger: 22 % (+7.5 points); Saturation (no free charger within a walk): 4 % (+5.0 points)", "3", "4", "22",
      "3,100", "330"],
     ["—", "Station Vale", "SV", "—", "—", "not in the last plan run", "2", "—", "—", "—", "120"]]
 
@@ -271,7 +271,7 @@ def test_the_page_reads_what_cic_plan_writes(chromium: Any, tmp_path: Path) -> N
             rows = seen.table("ranking")[1:]
             assert [(r[0], r[1]) for r in rows] == [(str(e["planRank"]["value"]), e["name"]["value"]) for e in ranked]
             assert seen.row("ranking", str(busy["planRank"]["value"]))[5].startswith(
-                "Saturation (every charger occupied or down): 25 % (+")
+                "Saturation (no free charger within a walk): 25 % (+")
             page.get_by_role("button", name="Busy").click()
             detail = _visible_detail(page)
             expect(detail).to_contain_text(busy["recommendedChargerKind"]["reason"]["value"])

@@ -51,7 +51,7 @@ def test_plan_ranks_explains_and_writes_back(settings: Settings, client: NgsiLdC
     assert busy["planReasons"]["value"][0]["indicator"] == "saturation"
     assert busy["planReasons"]["value"][0]["value"] == 25.0
     assert busy["recommendedChargerKind"]["value"] == "rapidHub"
-    assert busy["recommendedChargerKind"]["reason"]["value"].startswith("Saturation (every charger occupied or down)")
+    assert busy["recommendedChargerKind"]["reason"]["value"].startswith("Saturation (no free charger within a walk)")
     assert bare["planIndicators"]["value"]["coverageGapShare"] == 1.0
     assert bare["recommendedChargerKind"]["value"] == "onStreetResidential"
     assert bare["planPeriod"]["value"]["label"] == "November 2026"
@@ -60,7 +60,7 @@ def test_plan_ranks_explains_and_writes_back(settings: Settings, client: NgsiLdC
     assert sum(busy["planContributions"]["value"].values()) == pytest.approx(busy["planScore"]["value"], abs=0.1)
     # each line of the printed ranking names its area and its reasons
     lines = [line for line in out.splitlines() if " Busy " in line or " Bare " in line]
-    assert any("Saturation (every charger occupied or down) 25 %" in line for line in lines)
+    assert any("Saturation (no free charger within a walk) 25 %" in line for line in lines)
     assert any("Area farther than 500 m from a charger 100 %" in line for line in lines)
 
 
