@@ -1,4 +1,4 @@
-"""``cic areas import`` and ``cic areas stations``: what a person runs, and what they read back.
+"""``cic areas import``, ``cic areas stations`` and ``cic plan``: what a person runs, and what they read back.
 
 Why print before writing: the report of what was kept and skipped is the user's check of their
 own files; a refused file prints its reasons and exits 2 (a mistake to fix), a broker that refuses
@@ -8,6 +8,8 @@ writes exits 1.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +26,31 @@ from .plan import describe, plan_client, run
 
 DEMO_AREAS = Path(__file__).resolve().parent / "demo-areas.geojson"
 DEMO_REGISTRATIONS = Path(__file__).resolve().parent / "demo-registrations.csv"
+
+
+class BrokerFailed(Exception):
+    """The broker failed a command's reads or writes; already said on stderr."""
+
+
+@contextmanager
+def _broker(settings: Settings, given: NgsiLdClient | None) -> Iterator[NgsiLdClient]:
+    """The client to use (the caller's, or a batch client closed afterwards); a broker error is said in
+    one line (``BrokerFailed``), never a traceback: a broker away, too busy, or a tenant never written."""
+    client = given or plan_client(settings)
+    try:
+        yield client
+    except NgsiLdClientError as error:
+        print(f"error: {client.base}: {error}", file=sys.stderr)
+        raise BrokerFailed from None
+    finally:
+        if given is None:
+            client.close()
+
+
+def _no_areas(settings: Settings) -> int:
+    print(f"no PlanningArea of council {settings.council_id!r} in the broker: run cic areas import first",
+          file=sys.stderr)
+    return 1
 
 
 @dataclass
@@ -52,18 +79,13 @@ def import_main(settings: Settings, options: ImportOptions, client: NgsiLdClient
     if options.dry_run:
         print("dry run: nothing written")
         return 0
-    own = client is None
-    client = client or plan_client(settings)
     try:
-        result = import_areas(client, report.areas, settings.council_id, registrations=registrations,
-                              households=households)
-    except NgsiLdClientError as error:  # a broker away or too busy: said, not a traceback
-        print(f"error: {client.base}: {error}; nothing more was written", file=sys.stderr)
+        with _broker(settings, client) as broker:
+            result = import_areas(broker, report.areas, settings.council_id, registrations=registrations,
+                                  households=households)
+    except BrokerFailed:
         return 1
-    finally:
-        if own:
-            client.close()
-    print(f"wrote {result.areas} PlanningArea entities of council {settings.council_id!r} to {client.base}, "
+    print(f"wrote {result.areas} PlanningArea entities of council {settings.council_id!r} to {broker.base}, "
           f"{result.instances} new plugInVehicles instances")
     for failure in result.failed:
         print(f"error: {failure}", file=sys.stderr)
@@ -71,18 +93,14 @@ def import_main(settings: Settings, options: ImportOptions, client: NgsiLdClient
 
 
 def stations_main(settings: Settings, *, write: bool = True, client: NgsiLdClient | None = None) -> int:
-    own = client is None
-    client = client or NgsiLdClient(settings)
     try:
-        placement = place_stations(client, settings.council_id)
-        failed = write_counts(client, placement, datetime.now(UTC)) if write and placement.stations else []
-    finally:
-        if own:
-            client.close()
-    if not placement.stations:
-        print(f"no PlanningArea of council {settings.council_id!r} in the broker: run cic areas import first",
-              file=sys.stderr)
+        with _broker(settings, client) as broker:
+            placement = place_stations(broker, settings.council_id)
+            failed = write_counts(broker, placement, datetime.now(UTC)) if write and placement.stations else []
+    except BrokerFailed:
         return 1
+    if not placement.stations:
+        return _no_areas(settings)
     width = max(len(name) for name in placement.names.values())
     print(f"{'area':<{width}}  stations  chargers")
     for area_id, stations in placement.stations.items():
@@ -99,25 +117,18 @@ def stations_main(settings: Settings, *, write: bool = True, client: NgsiLdClien
 def plan_main(settings: Settings, *, at: datetime | None = None, write: bool = True,
               client: NgsiLdClient | None = None) -> int:
     """``cic plan``: rank the council's areas now (or as of ``at``), print why, and write it to the context."""
-    own = client is None
-    client = client or plan_client(settings)
     try:
-        now = at or settings.world_clock().now()
-        result = run(client, settings, now, write=None if write else (lambda _entities: None))
-    except NgsiLdClientError as error:  # e.g. a tenant nothing was ever written to
-        print(f"error: {client.base}: {error}", file=sys.stderr)
+        with _broker(settings, client) as broker:
+            result = run(broker, settings, at or settings.world_clock().now(),
+                         write=None if write else (lambda _entities: None))
+    except BrokerFailed:
         return 1
-    finally:
-        if own:
-            client.close()
     if not result.ranking:
-        print(f"no PlanningArea of council {settings.council_id!r} in the broker: run cic areas import first",
-              file=sys.stderr)
-        return 1
+        return _no_areas(settings)
     for line in describe(result):
         print(line)
     if write:
-        print(f"wrote the plan to {client.base}: planScore, planRank, planReasons, recommendedChargerKind on "
+        print(f"wrote the plan to {broker.base}: planScore, planRank, planReasons, recommendedChargerKind on "
               f"{len(result.ranking)} PlanningArea entities, their monthly KPIs and yearly DemandForecasts")
     for failure in result.failed:
         print(f"error: {failure}", file=sys.stderr)
