@@ -24,8 +24,9 @@ def _representation(sub: CompiledSubscription, sys_attrs: bool) -> dict[str, Any
     """The subscription as stored, with its status; createdAt/modifiedAt only with sysAttrs."""
     hidden = ("_context",) if sys_attrs else ("_context", "createdAt", "modifiedAt")
     doc = {k: v for k, v in sub.doc.items() if k not in hidden}
-    if "timeInterval" not in doc:  # the triggers it notifies on: the default when none were given (§5.2.12)
-        doc.setdefault("notificationTrigger", list(DEFAULT_TRIGGERS))
+    # the triggers it notifies on: the default when none were given (§5.2.12), periodic ones included
+    # (the member's default does not depend on timeInterval; the suite's 031_01_01 expects it there too)
+    doc.setdefault("notificationTrigger", list(DEFAULT_TRIGGERS))
     stamp = now_iso()
     doc["status"] = "expired" if sub.expires_at and stamp >= sub.expires_at else (
         "active" if sub.is_active else "paused")
