@@ -288,8 +288,10 @@ def _render_instance(inst: dict[str, Any], tm: TermMap, fmt: str, sys_attrs: boo
 def render_attribute(instances: list[dict[str, Any]], tm: TermMap, fmt: str, sys_attrs: bool) -> Any:
     rendered = [_render_instance(i, tm, fmt, sys_attrs) for i in instances]
     if fmt == "keyValues":
-        default = [r for i, r in zip(instances, rendered, strict=True) if "datasetId" not in i]
-        return default[0] if default else rendered[0]
+        if all("datasetId" not in i for i in instances):
+            return rendered[0]
+        # instances by datasetId (v1.8 simplified form; the core context's "dataset" is an @index map)
+        return {"dataset": {i.get("datasetId", "@none"): r for i, r in zip(instances, rendered, strict=True)}}
     return rendered[0] if len(rendered) == 1 else rendered
 
 

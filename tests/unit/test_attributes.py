@@ -42,11 +42,15 @@ def test_same_content_ignores_timestamps_only() -> None:
     assert same_content(a, b) and not same_content(a, c)
 
 
-def test_keyvalues_prefers_the_default_instance() -> None:
+def test_keyvalues_of_several_instances_is_a_dataset_map() -> None:
+    """v1.8 simplified form: the instances by datasetId, the default one under @none (the core context's
+    ``dataset`` is an @index container); an attribute with only its default instance stays a bare value."""
     instances = parse_attribute([{"value": 1, "datasetId": "urn:d:1"}, {"value": 2}], "p", TM, NOW)
+    single = parse_attribute({"value": 3}, "q", TM, NOW)
     entity = {"id": "urn:x:1", "type": [TM.expand("T")], "createdAt": NOW, "modifiedAt": NOW,
-              "attrs": {TM.expand("p"): instances}}
-    assert render_entity(entity, TM, fmt="keyValues")["p"] == 2
+              "attrs": {TM.expand("p"): instances, TM.expand("q"): single}}
+    shown = render_entity(entity, TM, fmt="keyValues")
+    assert shown["p"] == {"dataset": {"urn:d:1": 1, "@none": 2}} and shown["q"] == 3
 
 
 @pytest.mark.parametrize("raw", [{"type": "GeoProperty", "value": {"type": "Point", "coordinates": [1]}},
