@@ -112,11 +112,14 @@ class SubscriptionIn(_Open):
     expiresAt: datetime | None = None
     throttling: float | None = Field(default=None, ge=0)
     isActive: bool = True
+    datasetId: list[str] | None = Field(default=None, min_length=1)  # instances notified (§5.2.12; @none: default)
 
     @model_validator(mode="after")
     def _coherent(self) -> SubscriptionIn:
         if self.id is not None and not is_uri(self.id):
             raise ValueError("id must be a URI")
+        if self.datasetId and not all(d == "@none" or is_uri(d) for d in self.datasetId):
+            raise ValueError("datasetId must list URIs (or @none for the default instances)")
         if not self.entities and not self.watchedAttributes:
             raise ValueError("a subscription needs 'entities' or 'watchedAttributes'")
         if self.timeInterval is not None and self.watchedAttributes:
@@ -161,6 +164,7 @@ class CompiledSubscription:
     expires_at: str | None
     is_active: bool
     status_fields: dict[str, Any] = field(default_factory=dict)
+    datasets: frozenset[str] | None = None  # only these attribute instances are notified ("@none": the default)
 
     def active(self, now_iso: str) -> bool:
         return self.is_active and (self.expires_at is None or now_iso < self.expires_at)
@@ -195,7 +199,19 @@ class CompiledSubscription:
 
     def render(self, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The ``data`` of a notification about these entities."""
+        if self.datasets is not None:
+            entities = [_only_datasets(e, self.datasets) for e in entities]
         return self.view.show(entities, self.lookup)
+
+
+def _only_datasets(entity: dict[str, Any], datasets: frozenset[str]) -> dict[str, Any]:
+    """The entity with only the attribute instances of these datasetIds; attributes left empty go."""
+    attrs = {}
+    for name, instances in entity.get("attrs", {}).items():
+        kept = [i for i in instances if i.get("datasetId", "@none") in datasets]
+        if kept:
+            attrs[name] = kept
+    return {**entity, "attrs": attrs}
 
 
 def _fired_triggers(change: Change) -> set[str]:
@@ -238,7 +254,7 @@ def compile_subscription(tenant: str, doc: dict[str, Any], context: Any, tm: Ter
         time_interval=sub.timeInterval,
         expires_at=format_iso(sub.expiresAt.replace(tzinfo=sub.expiresAt.tzinfo or UTC))
         if sub.expiresAt else None,
-        is_active=sub.isActive)
+        is_active=sub.isActive, datasets=frozenset(sub.datasetId) if sub.datasetId else None)
 
 
 def _csv(value: list[str] | str | None) -> str | None:

@@ -130,3 +130,21 @@ def test_a_subscription_shows_the_triggers_it_notifies_on(api: Api, receiver: Re
                                       "notificationTrigger": ["whenever"], "notification": {"endpoint": {
                                           "uri": receiver.url}}})
     assert bad.status_code == 400
+
+
+def test_a_subscription_with_datasetid_notifies_only_those_instances(api: Api, receiver: Receiver) -> None:
+    """§5.2.12 ``datasetId``: the notification's entity holds only the attribute instances of the listed
+    datasetIds (``@none``: the default instance); an attribute with none of them is left out."""
+    subscribe(api, receiver, datasetId=["urn:ngsi-ld:Dataset:fr"])
+    api.create({"id": B, "type": "Building", "height": 300,
+                "name": [{"type": "Property", "value": "Eiffel Tower"},
+                         {"type": "Property", "value": "Tour Eiffel", "datasetId": "urn:ngsi-ld:Dataset:fr"}]})
+    receiver.wait_for(lambda got: len(got) >= 1)
+    entity = receiver.received[0]["data"][0]
+    assert entity["name"] == {"type": "Property", "value": "Tour Eiffel", "datasetId": "urn:ngsi-ld:Dataset:fr"}
+    assert "height" not in entity
+    default = subscribe(api, receiver, datasetId=["@none"])
+    assert api.get(f"/subscriptions/{default}").json()["datasetId"] == ["@none"]
+    bad = api.post("/subscriptions", {"type": "Subscription", "entities": [{"type": "Building"}], "datasetId": [
+        "not a uri"], "notification": {"endpoint": {"uri": receiver.url}}})
+    assert bad.status_code == 400 and "datasetId" in bad.text
