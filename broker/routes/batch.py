@@ -13,13 +13,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..attributes import check_entity_id, parse_entity, render_entity
+from ..entity_query import EntityQuery
 from ..errors import BadRequestData, NgsiLdError
 from ..geo import compile_geo
 from ..http import accepted, json_response, output_format, parse_options, read_body, tenant_of
 from ..paths import SegmentRoute
 from ..query import compile_query
 from ..query_body import parse_query_body
-from ..service import EntityQuery
 from ..store import AttributesKept
 from ..timeutil import now_iso
 from .common import broker_of, expand_all, paging
