@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,7 +20,9 @@ import citiesincharge
 from citiesincharge.apidocs import serve_offline
 from citiesincharge.settings import Settings
 
+from .admission import Admission
 from .errors import BadRequestData, InvalidRequest, NgsiLdError, PayloadTooLarge, ResourceNotFound, Unauthorized
+from .http import problem
 from .paths import EncodedSegments
 from .routes import attrs, batch, entities, info, jsonld_contexts, purge, subscriptions, temporal, temporal_provision
 from .service import Broker
@@ -30,12 +32,6 @@ log = logging.getLogger(__name__)
 #: (the suite wants 405, not 400, for /subscriptions/ without an id: only entity ids are checked)
 _EMPTY_SEGMENT = re.compile(r"^/ngsi-ld/v1/entities(//|/$)")
 _PUBLIC_PREFIXES = ("/version", "/health", "/ngsi-ld/contexts/", "/docs", "/redoc", "/openapi.json")
-
-
-def problem(error: NgsiLdError, headers: dict[str, str] | None = None) -> Response:
-    if error.status == 401:
-        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
-    return JSONResponse(error.body(), status_code=error.status, headers=headers)
 
 
 def routing_problem(request: Request, error: StarletteHTTPException) -> NgsiLdError:
@@ -150,5 +146,6 @@ def create_app(settings: Settings, public_urls: list[str] | None = None) -> Fast
         return response
 
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(Admission, limit=settings.broker_max_requests)
     app.add_middleware(EncodedSegments)
     return app

@@ -19,4 +19,4 @@ def serve(settings: Settings) -> None:
     log.info("embedded NGSI-LD broker on http://%s:%d (storage: %s)", settings.broker_host,
              settings.broker_port, where)
     uvicorn.run(app, host=settings.broker_host, port=settings.broker_port, log_level="warning",
-                access_log=False, timeout_graceful_shutdown=3)
+                access_log=False, timeout_graceful_shutdown=3, limit_concurrency=settings.broker_max_connections)
