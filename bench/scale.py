@@ -75,15 +75,19 @@ def _querier(api: str, size: int, stop: multiprocessing.synchronize.Event) -> No
         n += 1
 
 
-def _gets_under_load(http: requests.Session, api: str, size: int, samples: int) -> list[float]:
+def _gets_under_load(http: requests.Session, api: str, size: int, samples: int, budget: float = 60.0) -> list[float]:
+    """GET-by-id latencies while 4 clients query: ``samples`` of them, or what ``budget`` seconds allow."""
     stop = multiprocessing.Event()
     clients = [multiprocessing.Process(target=_querier, args=(api, size, stop)) for _ in range(4)]
     for client in clients:
         client.start()
     time.sleep(1.0)
-    latencies = []
+    latencies: list[float] = []
+    deadline = time.monotonic() + budget
     try:
         for i in range(samples):
+            if time.monotonic() > deadline:
+                break
             entity_id = f"urn:ngsi-ld:EVSE:bench:{(i * 7919) % size:06d}"
             started = time.perf_counter()
             response = http.get(f"{api}/entities/{entity_id}", timeout=300)
@@ -130,8 +134,8 @@ def measure(size: int, samples: int) -> dict[str, float]:
         finally:
             broker.stop()
     return {"near": pct(times["near"], 50), "eq": pct(times["equality"], 50), "eq_max": max(times["equality"]),
-            "count": pct(times["count"], 50), "get_p99": pct(gets, 99), "rss": rss, "rss_restart": rss_restart,
-            "restart": restart, "disk": disk / size}
+            "count": pct(times["count"], 50), "get_p99": pct(gets, 99), "gets": len(gets), "rss": rss,
+            "rss_restart": rss_restart, "restart": restart, "disk": disk / size}
 
 
 def main() -> None:
@@ -140,7 +144,10 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300, help="GETs by id measured under query load")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    results = {size: measure(size, args.samples) for size in sizes}
+    results = {}
+    for size in sizes:
+        results[size] = measure(size, args.samples)
+        print(f"{size:,} entities: " + ", ".join(f"{k} {v:,.2f}" for k, v in results[size].items()), flush=True)
     rows = [("geo `near;maxDistance==500` p50", "near", "{:,.1f} ms", "< 20 ms"),
             ('`type=EVSE&q=status=="AVAILABLE"&limit=100` p50', "eq", "{:,.1f} ms", "< 20 ms"),
             ('`type=EVSE&q=status=="AVAILABLE"&limit=100` max', "eq_max", "{:,.1f} ms", ""),

@@ -7,8 +7,10 @@ context (3 s for a geo-query at 100k entities) and it held up other clients mean
   set of matches is put in order without touching the entities;
 * ``types``: the ids of each type, in order: a query by type never touches other types;
 * :class:`ValueIndex`: for a ``q`` path (``status``, ``refX``, ``attr.observedAt``...) the ids per
-  value, and each kind's distinct values sorted, for ``==``, lists, ranges and ``< <= > >=``;
-* :class:`~broker.spatial.SpatialIndex`: an R*Tree of each GeoProperty that geo-queries use.
+  value and type, and each kind's distinct values sorted, for ``==``, lists, ranges and
+  ``< <= > >=``: ``type=EVSE&q=status=="AVAILABLE"`` is one set, counted without a loop;
+* :class:`~broker.spatial.SpatialIndex`: a grid of the bounding boxes of each GeoProperty that
+  geo-queries use.
 
 Value and spatial indexes are built the first time a query needs them (the paths queries really
 use, at most :data:`MAX_VALUE_INDEXES` per tenant), then maintained on write: only the attributes
@@ -37,12 +39,12 @@ def _key(value: Any) -> Key | None:
 
 
 class ValueIndex:
-    """The ids of the entities holding each value at one path; exact for the comparisons of
-    :class:`~broker.query.Term` (a value q could never compare, such as an object, is not kept)."""
+    """The ids of the entities holding each value at one path, by type; exact for the comparisons
+    of :class:`~broker.query.Term` (a value q could never compare, such as an object, is not kept)."""
 
     def __init__(self, path: AttrPath) -> None:
         self.path = path
-        self._ids: dict[Key, set[str]] = {}
+        self._ids: dict[Key, dict[str, set[str]]] = {}  # value -> type -> ids
         self._sorted: dict[str, list[Any]] = {}  # per kind, the distinct values in order
 
     def keys_of(self, entity: dict[str, Any] | None) -> set[Key]:
@@ -50,28 +52,34 @@ class ValueIndex:
             return set()
         return {k for v in values_at(entity, self.path) if (k := _key(v)) is not None}
 
-    def add(self, entity_id: str, keys: set[Key]) -> None:
+    def add(self, entity_id: str, keys: set[Key], types: list[str]) -> None:
         for key in keys:
-            holders = self._ids.get(key)
-            if holders is None:
-                holders = self._ids[key] = set()
+            by_type = self._ids.get(key)
+            if by_type is None:
+                by_type = self._ids[key] = {}
                 insort(self._sorted.setdefault(key[0], []), key[1])
-            holders.add(entity_id)
+            for type_iri in types:
+                by_type.setdefault(type_iri, set()).add(entity_id)
 
-    def discard(self, entity_id: str, keys: set[Key]) -> None:
+    def discard(self, entity_id: str, keys: set[Key], types: list[str]) -> None:
         for key in keys:
-            holders = self._ids[key]
-            holders.discard(entity_id)
-            if not holders:
+            by_type = self._ids[key]
+            for type_iri in types:
+                holders = by_type[type_iri]
+                holders.discard(entity_id)
+                if not holders:
+                    del by_type[type_iri]
+            if not by_type:
                 del self._ids[key]
                 values = self._sorted[key[0]]
                 del values[bisect_left(values, key[1])]
 
-    def matching(self, term: Term) -> set[str]:
-        """The ids of the entities the term holds for."""
+    def matching(self, term: Term, types: set[str] | None) -> set[str]:
+        """The ids of the entities (of these types, or of any) the term holds for; may be the
+        index's own set, which the caller only reads."""
         if term.op == "in":
-            found = [self._ids.get(k, set()) for v in term.values if (k := _key(v)) is not None]
-            return found[0] if len(found) == 1 else set().union(*found)
+            return self._of_types([by_type for v in term.values if (k := _key(v)) is not None
+                                   and (by_type := self._ids.get(k)) is not None], types)
         low_key = _key(term.values[0])
         if low_key is None:
             return set()
@@ -90,7 +98,14 @@ class ValueIndex:
             picked = values[bisect_right(values, term.values[0]):]
         else:
             picked = values[bisect_left(values, term.values[0]):]
-        return set().union(*(self._ids[(kind, v)] for v in picked))
+        return self._of_types([self._ids[(kind, v)] for v in picked], types)
+
+    @staticmethod
+    def _of_types(found: list[dict[str, set[str]]], types: set[str] | None) -> set[str]:
+        sets = [ids for by_type in found for type_iri, ids in by_type.items() if types is None or type_iri in types]
+        if len(sets) == 1:
+            return sets[0]
+        return set().union(*sets)
 
 
 class TenantIndex:
@@ -110,23 +125,28 @@ class TenantIndex:
         if before is None:
             self.ordinal[entity_id] = self._next
             self._next += 1
-        if before is None or before["type"] is not after["type"]:
+        retyped = before is None or before["type"] != after["type"]
+        if retyped:
             self._retype(entity_id, [] if before is None else before["type"], after["type"])
         for index in self._values.values():
-            if before is None or _changed(before, after, index.path.attr):
+            if before is None or retyped:
+                if before is not None:
+                    index.discard(entity_id, index.keys_of(before), before["type"])
+                index.add(entity_id, index.keys_of(after), after["type"])
+            elif _changed(before, after, index.path.attr):
                 old, new = index.keys_of(before), index.keys_of(after)
-                index.discard(entity_id, old - new)
-                index.add(entity_id, new - old)
-        changed = [s for s in self._spatial.values() if before is None or _changed(before, after, s.geoproperty)]
-        for spatial in changed:
-            spatial.update([(self.ordinal[entity_id], entity_id, after["attrs"].get(spatial.geoproperty))])
+                index.discard(entity_id, old - new, after["type"])
+                index.add(entity_id, new - old, after["type"])
+        for spatial in self._spatial.values():
+            if before is None or _changed(before, after, spatial.geoproperty):
+                spatial.place(entity_id, after["attrs"].get(spatial.geoproperty))
 
     def remove(self, entity_id: str, before: dict[str, Any]) -> None:
         self._retype(entity_id, before["type"], [])
         for index in self._values.values():
-            index.discard(entity_id, index.keys_of(before))
+            index.discard(entity_id, index.keys_of(before), before["type"])
         for spatial in self._spatial.values():
-            spatial.update([(self.ordinal[entity_id], entity_id, None)])
+            spatial.place(entity_id, None)
         del self.ordinal[entity_id]
 
     def _retype(self, entity_id: str, old: list[str], new: list[str]) -> None:
@@ -141,10 +161,6 @@ class TenantIndex:
                     self._unordered.add(type_iri)
                 ids[entity_id] = None
 
-    def close(self) -> None:
-        for spatial in self._spatial.values():
-            spatial.close()
-
     # -- lookups -------------------------------------------------------------------------------
     def of_type(self, type_iri: str) -> dict[str, None]:
         """The ids of a type in tenant order (an empty dict for a type nobody has)."""
@@ -156,14 +172,15 @@ class TenantIndex:
             self._unordered.discard(type_iri)
         return ids
 
-    def answer(self, plan: Plan, entities: Entities) -> tuple[set[str] | None, bool]:
-        """(ids that include every match of the plan or None if no index narrows it, exactly?)."""
+    def answer(self, plan: Plan, entities: Entities, types: set[str] | None) -> tuple[set[str] | None, bool]:
+        """(ids of these types, or any, that include every match of the plan, or None if no index
+        narrows it; exactly the matches?). The set may be an index's own: read it, never change it."""
         if plan is None:
             return None, False
         if isinstance(plan, Term):
             index = self._value_index(plan.path, entities)
-            return (None, False) if index is None else (index.matching(plan), True)
-        answers = [self.answer(part, entities) for part in plan.parts]
+            return (None, False) if index is None else (index.matching(plan, types), True)
+        answers = [self.answer(part, entities, types) for part in plan.parts]
         exact = all(found is not None and is_exact for found, is_exact in answers)
         known = [found for found, _exact in answers if found is not None]
         if plan.every:
@@ -180,8 +197,10 @@ class TenantIndex:
         spatial = self._spatial.get(geo.geoproperty)
         if spatial is None:
             spatial = self._spatial[geo.geoproperty] = SpatialIndex(geo.geoproperty)
-            spatial.update([(self.ordinal[i], i, e["attrs"].get(geo.geoproperty)) for i, e in entities.items()
-                            if geo.geoproperty in e["attrs"]])
+            for entity_id, entity in entities.items():
+                instances = entity["attrs"].get(geo.geoproperty)
+                if instances is not None:
+                    spatial.place(entity_id, instances)
         return spatial.candidates(window)
 
     def _value_index(self, path: AttrPath, entities: Entities) -> ValueIndex | None:
@@ -189,7 +208,7 @@ class TenantIndex:
         if index is None and len(self._values) < MAX_VALUE_INDEXES:
             index = self._values[path] = ValueIndex(path)
             for entity_id, entity in entities.items():
-                index.add(entity_id, index.keys_of(entity))
+                index.add(entity_id, index.keys_of(entity), entity["type"])
         return index
 
 

@@ -51,11 +51,12 @@ def choose(entities: Entities, index: TenantIndex, query: EntityQuery, start: in
     if query.ids is not None:  # a list of ids: those entities, in the order asked
         return Chosen([entities[i] for i in query.ids if i in entities], query, None)
     narrowing: list[set[str]] = []
-    q_exact = False
+    q_exact = typed = False  # typed: the narrowed ids are all of the query's types already
     if query.q is not None:
-        found, q_exact = index.answer(query.q.plan, entities)
+        found, q_exact = index.answer(query.q.plan, entities, query.types)
         if found is not None:
             narrowing.append(found)
+            typed = True
     if query.geo is not None:
         near = index.near(query.geo, entities)
         if near is not None:
@@ -66,9 +67,9 @@ def choose(entities: Entities, index: TenantIndex, query: EntityQuery, start: in
     buckets = None if query.types is None else [index.of_type(t) for t in sorted(query.types)]
     if not narrowing:
         return _scan(entities, index, buckets, None if exact else residual, start, size)
-    matches = intersection(narrowing)
-    if buckets is not None:
-        matches = set().union(*(bucket.keys() & matches for bucket in buckets))  # C loops over the matches
+    matches = intersection(narrowing)  # read only: it may be an index's own set
+    if buckets is not None and not typed:  # the spatial candidates, a few
+        matches = {i for i in matches if any(i in bucket for bucket in buckets)}
     if not exact:
         return Chosen([entities[i] for i in sorted(matches, key=index.ordinal.__getitem__)], residual, None)
     ordered = buckets[0] if buckets is not None and len(buckets) == 1 else entities if buckets is None else None

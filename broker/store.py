@@ -169,9 +169,7 @@ class Store:
             self._unsaved_tenants.discard(tenant)
             self._known.discard(tenant)
             self._tenants.pop(tenant, None)
-            index = self._indexes.pop(tenant, None)
-            if index is not None:
-                index.close()
+            self._indexes.pop(tenant, None)
 
     # -- reads -------------------------------------------------------------------------------
     def get(self, tenant: str, entity_id: str) -> dict[str, Any]:
@@ -608,6 +606,4 @@ class Store:
 
     def close(self) -> None:
         with self.lock:
-            for index in self._indexes.values():
-                index.close()
             self._db.close()
