@@ -119,6 +119,21 @@ class TenantIndex:
         self._values: dict[AttrPath, ValueIndex] = {}
         self._spatial: dict[str, SpatialIndex] = {}
 
+    @classmethod
+    def of(cls, entities: Entities) -> TenantIndex:
+        """The index of a tenant as loaded (ids in order): what ``put`` of each would give, in bulk."""
+        index = cls()
+        index.ordinal = dict(zip(entities, range(len(entities)), strict=True))
+        index._next = len(entities)
+        types = index.types
+        for entity_id, entity in entities.items():
+            for type_iri in entity["type"]:
+                ids = types.get(type_iri)
+                if ids is None:
+                    ids = types[type_iri] = {}
+                ids[entity_id] = None
+        return index
+
     # -- maintenance ---------------------------------------------------------------------------
     def put(self, entity_id: str, before: dict[str, Any] | None, after: dict[str, Any]) -> None:
         """An entity created (``before`` None) or changed."""

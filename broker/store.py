@@ -145,9 +145,7 @@ class Store:
         rows = self._db.execute("SELECT id, doc FROM entities WHERE tenant = ?", (tenant,))
         with _bulk_allocation():
             loaded = {entity_id: orjson.loads(self._codec.expand(doc)) for entity_id, doc in rows}
-            index = TenantIndex()
-            for entity_id, entity in loaded.items():
-                index.put(entity_id, None, entity)
+            index = TenantIndex.of(loaded)
         self._tenants[tenant] = loaded
         self._indexes[tenant] = index
         return loaded
