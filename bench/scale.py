@@ -82,21 +82,24 @@ def _gets_under_load(http: requests.Session, api: str, size: int, samples: int, 
     for client in clients:
         client.start()
     time.sleep(1.0)
-    latencies: list[float] = []
-    deadline = time.monotonic() + budget
     try:
-        for i in range(samples):
-            if time.monotonic() > deadline:
-                break
-            entity_id = f"urn:ngsi-ld:EVSE:bench:{(i * 7919) % size:06d}"
-            started = time.perf_counter()
-            response = http.get(f"{api}/entities/{entity_id}", timeout=300)
-            latencies.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200
+        return _gets(http, api, size, samples, time.monotonic() + budget)
     finally:
         stop.set()
         for client in clients:
             client.join()
+
+
+def _gets(http: requests.Session, api: str, size: int, samples: int, deadline: float) -> list[float]:
+    latencies: list[float] = []
+    for i in range(samples):
+        if time.monotonic() > deadline:
+            break
+        entity_id = f"urn:ngsi-ld:EVSE:bench:{(i * 7919) % size:06d}"
+        started = time.perf_counter()
+        response = http.get(f"{api}/entities/{entity_id}", timeout=300)
+        latencies.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
     return latencies
 
 
@@ -120,6 +123,7 @@ def measure(size: int, samples: int) -> dict[str, float]:
         try:
             _fill(api, size)
             times = _rounds(http, api, size)
+            idle = _gets(http, api, size, samples, time.monotonic() + 60)
             gets = _gets_under_load(http, api, size, samples)
             rss = _rss_mb(broker.process.pid)
         finally:
@@ -127,6 +131,7 @@ def measure(size: int, samples: int) -> dict[str, float]:
         disk = _disk_bytes(data)
         started = time.perf_counter()
         broker = BrokerProcess(data)
+        up = time.perf_counter() - started
         try:
             _timed(http, f"{broker.url}/ngsi-ld/v1/entities", EQUALITY)
             restart = time.perf_counter() - started
@@ -134,7 +139,8 @@ def measure(size: int, samples: int) -> dict[str, float]:
         finally:
             broker.stop()
     return {"near": pct(times["near"], 50), "eq": pct(times["equality"], 50), "eq_max": max(times["equality"]),
-            "count": pct(times["count"], 50), "get_p99": pct(gets, 99), "gets": len(gets), "rss": rss,
+            "count": pct(times["count"], 50), "get_p99": pct(gets, 99), "gets": len(gets),
+            "idle_p99": pct(idle, 99), "up": up, "rss": rss,
             "rss_restart": rss_restart, "restart": restart, "disk": disk / size}
 
 
@@ -153,9 +159,11 @@ def main() -> None:
             ('`type=EVSE&q=status=="AVAILABLE"&limit=100` max', "eq_max", "{:,.1f} ms", ""),
             ("`count=true` p50", "count", "{:,.1f} ms", "< 10 ms"),
             ("GET by id while 4 clients query, p99", "get_p99", "{:,.1f} ms", "< 10 ms"),
+            ("GET by id, nothing else running, p99", "idle_p99", "{:,.1f} ms", ""),
             ("broker RSS", "rss", "{:,.0f} MB", ""),
             ("broker RSS after restart + first query", "rss_restart", "{:,.0f} MB", ""),
             ("restart -> first answer", "restart", "{:,.2f} s", "< 2 s"),
+            ("of which the process starting (imports, up to /version)", "up", "{:,.2f} s", ""),
             ("on disk per entity", "disk", "{:,.0f} B", "<= 3,000 B")]
     first, last = sizes[0], sizes[-1]
     print(f"\nBroker at scale ({ROUNDS} rounds x {PER_ROUND} of each query; EVSE-like entities)")
