@@ -1,8 +1,8 @@
 """Indexed queries answer exactly what testing every entity answers (same entities, same order).
 
 Randomised but seeded data: entities of several types in two tenants, written, re-written,
-re-typed, losing attributes and deleted, with values of every kind q compares (text, numbers,
-booleans, lists, objects, relationships, observedAt) and points and polygons; then many queries
+re-typed, losing attributes (also by purge) and deleted, with values of every kind q compares
+(text, numbers, booleans, lists, objects, relationships, observedAt) and points and polygons; then many queries
 (equality, lists, ranges, comparisons, AND / OR, existence, regex, geo relations, pagination) run
 through the planner and are compared with a plain scan of the same store.
 """
@@ -76,6 +76,8 @@ def _write(store: Store, rng: random.Random, tenant: str, n: int) -> None:
         store.write_many(tenant, [_patch(entity_id, rng, patch, now)], mode="update")
     elif action < 0.9:
         store.write_many(tenant, [_patch(entity_id, rng, {"status": "urn:ngsi-ld:null"}, now)], mode="update")
+    elif action < 0.95:
+        store.drop_attrs(tenant, {entity_id: {TM.expand(rng.choice(("status", "location", "power")))}}, now)
     else:
         store.delete_many(tenant, [entity_id])
 
