@@ -139,6 +139,7 @@ def measure(size: int, samples: int) -> dict[str, float]:
         finally:
             broker.stop()
     return {"near": pct(times["near"], 50), "eq": pct(times["equality"], 50), "eq_max": max(times["equality"]),
+            "eq_max_warm": max(times["equality"][1:]),
             "count": pct(times["count"], 50), "get_p99": pct(gets, 99), "gets": len(gets),
             "idle_p99": pct(idle, 99), "up": up, "rss": rss,
             "rss_restart": rss_restart, "restart": restart, "disk": disk / size}
@@ -157,6 +158,7 @@ def main() -> None:
     rows = [("geo `near;maxDistance==500` p50", "near", "{:,.1f} ms", "< 20 ms"),
             ('`type=EVSE&q=status=="AVAILABLE"&limit=100` p50', "eq", "{:,.1f} ms", "< 20 ms"),
             ('`type=EVSE&q=status=="AVAILABLE"&limit=100` max', "eq_max", "{:,.1f} ms", ""),
+            ('... max after the first (which may build the index of `status`)', "eq_max_warm", "{:,.1f} ms", ""),
             ("`count=true` p50", "count", "{:,.1f} ms", "< 10 ms"),
             ("GET by id while 4 clients query, p99", "get_p99", "{:,.1f} ms", "< 10 ms"),
             ("GET by id, nothing else running, p99", "idle_p99", "{:,.1f} ms", ""),
@@ -171,7 +173,7 @@ def main() -> None:
     print("|---|" + "---|" * len(sizes) + "---|---|")
     for label, key, fmt, target in rows:
         ratio = results[last][key] / results[first][key] if results[first][key] else float("nan")
-        shown = f"{ratio:.1f} x" if key in ("near", "eq", "eq_max", "count", "get_p99") else ""
+        shown = f"{ratio:.1f} x" if key in ("near", "eq", "eq_max", "eq_max_warm", "count", "get_p99") else ""
         cells = " | ".join(fmt.format(results[s][key]) for s in sizes)
         print(f"| {label} | {cells} | {shown} | {target} |")
 
