@@ -33,6 +33,7 @@ conformance: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.broker
 	$(BIN)/python -m bench.stall
+	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.ocpi
 	$(BIN)/python -m bench.parking
 	$(BIN)/python -m bench.forecast

@@ -62,6 +62,7 @@ class AnalyticsService:
         self.workers: list[Worker] = []
         self.registrars: dict[str, Registrar] = {}
         self._stop = threading.Event()
+        self.backfilled: set[str] = set()  # workers that have read the broker's current state
         for name in workers:
             inbox = self.receiver.queue_for(name)
             clock = DataClock(settings.analytics_time_scale)
@@ -94,6 +95,7 @@ class AnalyticsService:
             try:
                 registrar.ensure()
                 worker.backfill()
+                self.backfilled.add(worker.name)
                 break
             except NgsiLdClientError as error:
                 log.warning("%s: broker not ready (%s); retrying", worker.name, error)
@@ -133,7 +135,8 @@ class AnalyticsService:
 
     def status(self) -> dict[str, Any]:
         return {"workers": [{"name": w.name, "dataClock": iso(w.ctx.clock.now()),
-                             "queue": self.receiver.queue_for(w.name).qsize(), **w.status()} for w in self.workers]}
+                             "queue": self.receiver.queue_for(w.name).qsize(), "backfilled": w.name in self.backfilled,
+                             **w.status()} for w in self.workers]}
 
     def app(self) -> FastAPI:
         return status_app("CitiesInCharge analytics", self.status, self.registry, app=self.receiver.app())

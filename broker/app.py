@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,7 +17,10 @@ import citiesincharge
 from citiesincharge.apidocs import serve_offline
 from citiesincharge.settings import Settings
 
-from .errors import BadRequestData, InvalidRequest, NgsiLdError, PayloadTooLarge, ResourceNotFound, Unauthorized
+from .access import AccessAndMetrics
+from .admission import Admission
+from .errors import BadRequestData, InvalidRequest, NgsiLdError, PayloadTooLarge, ResourceNotFound
+from .http import problem
 from .paths import EncodedSegments
 from .routes import attrs, batch, entities, info, jsonld_contexts, purge, subscriptions, temporal, temporal_provision
 from .service import Broker
@@ -29,13 +29,6 @@ log = logging.getLogger(__name__)
 #: /entities//attrs, or PATCH /entities/ (routed as /entities, which has no PATCH): an entity id left out
 #: (the suite wants 405, not 400, for /subscriptions/ without an id: only entity ids are checked)
 _EMPTY_SEGMENT = re.compile(r"^/ngsi-ld/v1/entities(//|/$)")
-_PUBLIC_PREFIXES = ("/version", "/health", "/ngsi-ld/contexts/", "/docs", "/redoc", "/openapi.json")
-
-
-def problem(error: NgsiLdError, headers: dict[str, str] | None = None) -> Response:
-    if error.status == 401:
-        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
-    return JSONResponse(error.body(), status_code=error.status, headers=headers)
 
 
 def routing_problem(request: Request, error: StarletteHTTPException) -> NgsiLdError:
@@ -129,26 +122,8 @@ def create_app(settings: Settings, public_urls: list[str] | None = None) -> Fast
         log.exception("internal error")
         return problem(NgsiLdError(f"internal error ({type(error).__name__}); see the broker log"))
 
-    metrics = app.state.broker.metrics
-
-    @app.middleware("http")
-    async def _auth_and_metrics(request: Request, call_next: Any) -> Response:
-        started = time.perf_counter()
-        route = request.url.path
-        required = settings.broker_required_token()
-        if required is not None and not route.startswith(_PUBLIC_PREFIXES):
-            given = request.headers.get("Authorization", "")
-            expected = "Bearer " + required.get_secret_value()
-            if not hmac.compare_digest(given.encode(), expected.encode()):
-                metrics.requests.labels(request.method, "unauthorized", "401").inc()
-                return problem(Unauthorized("a valid 'Authorization: Bearer <token>' header is required"))
-        response: Response = await call_next(request)
-        matched = request.scope.get("route")
-        label = getattr(matched, "path", "unmatched")
-        metrics.requests.labels(request.method, label, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, label).observe(time.perf_counter() - started)
-        return response
-
+    app.add_middleware(AccessAndMetrics, settings=settings, metrics=app.state.broker.metrics)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(Admission, limit=settings.broker_max_requests)
     app.add_middleware(EncodedSegments)
     return app

@@ -75,3 +75,9 @@ class Unauthorized(NgsiLdError):
 
 class TenantNotFound(NgsiLdError):
     error_type, title, status = "NonexistentTenant", "Tenant not found", 404
+
+
+class ServiceBusy(NgsiLdError):
+    # The spec has no error type for 503 other than a missing @context; InternalError with status
+    # 503 (and Retry-After) says "not now" without blaming the request.
+    error_type, title, status = "InternalError", "Service unavailable", 503

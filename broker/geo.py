@@ -3,6 +3,10 @@
 Distances for ``near`` are metres on a local equirectangular projection centred on the query
 geometry: within a city (the scale of every query this product makes) its error is far below
 the GPS error of the data itself, and it keeps every relation a plain shapely call.
+
+A compiled :class:`GeoQuery` also says which box a matching geometry must touch
+(:meth:`GeoQuery.window`), so a spatial index can hand it the few candidates near the reference
+instead of every entity; the relation itself is still decided by shapely, as before.
 """
 
 from __future__ import annotations
@@ -25,6 +29,38 @@ _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON_EQ = 111_320.0
 
 GeoPredicate = Callable[[dict[str, Any]], bool]
+Box = tuple[float, float, float, float]  # min x (longitude), min y, max x, max y
+_MARGIN = 1e-7  # degrees (~1 cm) added around a window: rounding never loses a candidate on its edge
+
+
+class GeoQuery:
+    """A compiled geo-query: call it on an entity; ``geoproperty`` and :meth:`window` serve indexes."""
+
+    def __init__(self, test: GeoPredicate, geoproperty: str, relation: str, reference: BaseGeometry,
+                 max_distance: float | None) -> None:
+        self.test = test
+        self.geoproperty = geoproperty
+        self._relation = relation
+        self._reference = reference
+        self._max_distance = max_distance
+
+    def __call__(self, entity: dict[str, Any]) -> bool:
+        return self.test(entity)
+
+    def window(self) -> Box | None:
+        """The box every geometry that can match intersects, or None when any geometry may
+        (``disjoint``, or ``near`` with only a minimum distance)."""
+        min_x, min_y, max_x, max_y = self._reference.bounds
+        if self._relation == "disjoint" or (self._relation == "near" and self._max_distance is None):
+            return None
+        dx = dy = 0.0
+        if self._relation == "near":
+            distance = self._max_distance or 0.0
+            kx = _M_PER_DEG_LON_EQ * math.cos(math.radians(self._reference.centroid.y))
+            if kx < 1.0:  # at a pole a metre is any longitude
+                return None
+            dx, dy = distance / kx, distance / _M_PER_DEG_LAT
+        return (min_x - dx - _MARGIN, min_y - dy - _MARGIN, max_x + dx + _MARGIN, max_y + dy + _MARGIN)
 
 
 def _metres(reference: BaseGeometry) -> Callable[[BaseGeometry], BaseGeometry]:
@@ -77,7 +113,7 @@ def parse_geometry(geometry: str | None, coordinates: str | None) -> BaseGeometr
 
 
 def compile_geo(georel: str | None, geometry: str | None, coordinates: str | None,
-                geoproperty_iri: str) -> GeoPredicate | None:
+                geoproperty_iri: str) -> GeoQuery | None:
     """Predicate over stored entities, or None when the request has no geo-query."""
     if georel is None and geometry is None and coordinates is None:
         return None
@@ -100,4 +136,5 @@ def compile_geo(georel: str | None, geometry: str | None, coordinates: str | Non
             return bool(candidate.equals(reference))
         return bool(getattr(candidate, relation)(reference))
 
-    return lambda entity: any(test(g) for g in geometries(entity))
+    return GeoQuery(lambda entity: any(test(g) for g in geometries(entity)), geoproperty_iri, relation, reference,
+                    max_d)

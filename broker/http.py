@@ -11,12 +11,12 @@ from typing import Any
 
 import orjson
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from starlette.requests import ClientDisconnect
 
 from citiesincharge import ldcontext
 
-from .errors import BadRequestData, InvalidRequest, NotAcceptable, UnsupportedMediaType
+from .errors import BadRequestData, InvalidRequest, NgsiLdError, NotAcceptable, UnsupportedMediaType
 
 JSON = "application/json"
 JSON_LD = "application/ld+json"
@@ -27,6 +27,13 @@ _LINK = re.compile(r'<([^>]+)>\s*;(.*)')
 _TENANT = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 OPTIONS = {"keyValues", "simplified", "concise", "normalized", "sysAttrs", "noOverwrite", "replace",
            "update", "temporalValues", "aggregatedValues", "count"}
+
+
+def problem(error: NgsiLdError, headers: dict[str, str] | None = None) -> Response:
+    """The ProblemDetails response of an error (with the challenge a 401 needs)."""
+    if error.status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    return JSONResponse(error.body(), status_code=error.status, headers=headers)
 
 
 def link_header(context_url: str) -> str:

@@ -4,7 +4,10 @@
 (``attr``, ``attr.subAttr``, ``attr[key][key]`` into a compound value, ``attr.observedAt``) with
 an optional operator ``== != < <= > >= ~= !~=`` and a value: number, ``"string"``, boolean,
 date-time, URI, a range ``a..b`` or a list ``a,b,c``. A path with no operator tests existence; ``!path`` tests absence.
-The parsed query is a tree of small closures, compiled once per request and run per entity.
+The parsed query is a tree of small closures, compiled once per request and run per entity,
+beside a :data:`Plan` of the same tree that says which parts an index can answer exactly
+(comparisons of a path with literals, combined with AND / OR): the planner (``broker/planner.py``)
+uses it to avoid running the closures over every entity of a type.
 """
 
 from __future__ import annotations
@@ -29,10 +32,45 @@ _MISSING = object()
 
 
 @dataclass(frozen=True)
-class _Path:
+class AttrPath:
     attr: str  # expanded attribute IRI
     sub: tuple[str, ...]  # expanded sub-attribute IRIs or member names
     compound: tuple[str, ...]  # keys into the value
+
+
+@dataclass(frozen=True)
+class Term:
+    """A comparison an index of ``path``'s values answers exactly: ``op`` is "in" (``==`` with one
+    or more literals), "range" (``==`` with ``low..high``) or one of ``< <= > >=`` (one literal)."""
+
+    path: AttrPath
+    op: str
+    values: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Combined:
+    """AND (``every``) or OR of parts; a part that is None is one no index answers."""
+
+    every: bool
+    parts: tuple[Plan, ...]
+
+
+Plan = Term | Combined | None
+_Node = tuple[Predicate, Plan]
+
+
+class Query:
+    """A compiled ``q``: call it on an entity; ``plan`` is what indexes may answer of it."""
+
+    __slots__ = ("plan", "test")
+
+    def __init__(self, test: Predicate, plan: Plan) -> None:
+        self.test = test
+        self.plan = plan
+
+    def __call__(self, entity: dict[str, Any]) -> bool:
+        return self.test(entity)
 
 
 class _Parser:
@@ -47,29 +85,29 @@ class _Parser:
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""
 
-    def parse(self) -> Predicate:
+    def parse(self) -> Query:
         if not self.text.strip():
             raise self.fail("empty query")
-        predicate = self.or_expr()
+        predicate, plan = self.or_expr()
         if self.pos != len(self.text):
             raise self.fail(f"unexpected '{self.peek()}'")
-        return predicate
+        return Query(predicate, plan)
 
-    def or_expr(self) -> Predicate:
-        parts = [self.and_expr()]
+    def or_expr(self) -> _Node:
+        nodes = [self.and_expr()]
         while self.peek() == "|":
             self.pos += 1
-            parts.append(self.and_expr())
-        return parts[0] if len(parts) == 1 else (lambda e: any(p(e) for p in parts))
+            nodes.append(self.and_expr())
+        return nodes[0] if len(nodes) == 1 else _combined(nodes, every=False)
 
-    def and_expr(self) -> Predicate:
-        parts = [self.term()]
+    def and_expr(self) -> _Node:
+        nodes = [self.term()]
         while self.peek() == ";":
             self.pos += 1
-            parts.append(self.term())
-        return parts[0] if len(parts) == 1 else (lambda e: all(p(e) for p in parts))
+            nodes.append(self.term())
+        return nodes[0] if len(nodes) == 1 else _combined(nodes, every=True)
 
-    def term(self) -> Predicate:
+    def term(self) -> _Node:
         if self.peek() == "(":
             self.pos += 1
             inner = self.or_expr()
@@ -80,19 +118,19 @@ class _Parser:
         if self.peek() == "!":  # '!attr': the attribute does not exist (clause 4.9, NotExistence)
             self.pos += 1
             absent = self.path()
-            return lambda e: _values(e, absent) == []
+            return (lambda e: _values(e, absent) == []), None
         path = self.path()
         operator = next((op for op in sorted(_OPERATORS, key=len, reverse=True)
                          if self.text.startswith(op, self.pos)), None)
         if operator is None:
-            return lambda e: _values(e, path) != []
+            return (lambda e: _values(e, path) != []), None
         self.pos += len(operator)
         raw = self.raw_value()
         if not raw:
             raise self.fail(f"missing value after '{operator}'")
         return _comparison(path, operator, raw, self.fail)
 
-    def path(self) -> _Path:
+    def path(self) -> AttrPath:
         match = re.compile(r"[A-Za-z0-9_:/#@.\-]+").match(self.text, self.pos)
         if not match:
             raise self.fail("expected an attribute name")
@@ -108,7 +146,7 @@ class _Parser:
         if any(not n for n in names):
             raise self.fail("empty attribute name")
         subs = tuple(n if n in _MEMBERS else self.tm.expand(n) for n in names[1:])
-        return _Path(self.tm.expand(names[0]), subs, tuple(compound))
+        return AttrPath(self.tm.expand(names[0]), subs, tuple(compound))
 
     def raw_value(self) -> str:
         start = self.pos
@@ -167,7 +205,13 @@ def _comparable(a: Any, b: Any) -> bool:
     return (isinstance(a, numeric) and isinstance(b, numeric)) or (isinstance(a, str) and isinstance(b, str))
 
 
-def _comparison(path: _Path, operator: str, raw: str, fail: Callable[[str], BadRequestData]) -> Predicate:
+def _combined(nodes: list[_Node], *, every: bool) -> _Node:
+    parts = [predicate for predicate, _plan in nodes]
+    test: Predicate = (lambda e: all(p(e) for p in parts)) if every else (lambda e: any(p(e) for p in parts))
+    return test, Combined(every, tuple(plan for _predicate, plan in nodes))
+
+
+def _comparison(path: AttrPath, operator: str, raw: str, fail: Callable[[str], BadRequestData]) -> _Node:
     if operator in ("~=", "!~="):
         pattern_text = raw[1:-1] if raw.startswith('"') and raw.endswith('"') else raw
         try:
@@ -179,7 +223,7 @@ def _comparison(path: _Path, operator: str, raw: str, fail: Callable[[str], BadR
         def regex(entity: dict[str, Any]) -> bool:
             hit = any(isinstance(v, str) and pattern.search(v) for v in _values(entity, path))
             return hit if want else not hit
-        return regex
+        return regex, None
 
     items = _split_list(raw)
     if len(items) == 1 and ".." in raw and not raw.startswith('"'):
@@ -192,7 +236,7 @@ def _comparison(path: _Path, operator: str, raw: str, fail: Callable[[str], BadR
             hit = any(_comparable(v, low) and _comparable(v, high) and low <= v <= high
                       for v in _values(entity, path))
             return hit if operator == "==" else not hit
-        return in_range
+        return in_range, (Term(path, "range", (low, high)) if operator == "==" else None)
     literals = [_literal(i) for i in items]
     if len(literals) > 1 and operator not in ("==", "!="):
         raise fail("a value list needs == or !=")
@@ -200,14 +244,15 @@ def _comparison(path: _Path, operator: str, raw: str, fail: Callable[[str], BadR
         def equality(entity: dict[str, Any]) -> bool:
             hit = any(v == lit and _comparable(v, lit) for v in _values(entity, path) for lit in literals)
             return hit if operator == "==" else not hit
-        return equality
+        return equality, (Term(path, "in", tuple(literals)) if operator == "==" else None)
     literal = literals[0]
     compare: Callable[[Any, Any], bool] = {"<": operator_module.lt, "<=": operator_module.le,
                                            ">": operator_module.gt, ">=": operator_module.ge}[operator]
-    return lambda entity: any(_comparable(v, literal) and compare(v, literal) for v in _values(entity, path))
+    return ((lambda entity: any(_comparable(v, literal) and compare(v, literal) for v in _values(entity, path))),
+            Term(path, operator, (literal,)))
 
 
-def _values(entity: dict[str, Any], path: _Path) -> list[Any]:
+def _values(entity: dict[str, Any], path: AttrPath) -> list[Any]:
     """Every value the path reaches (several datasetIds and arrays each contribute)."""
     found: list[Any] = []
     for instance in entity["attrs"].get(path.attr, ()):
@@ -232,7 +277,12 @@ def _values(entity: dict[str, Any], path: _Path) -> list[Any]:
     return found
 
 
-def compile_query(text: str, tm: TermMap) -> Predicate:
+def values_at(entity: dict[str, Any], path: AttrPath) -> list[Any]:
+    """What ``q`` compares at a path of an entity: the values an index of that path keeps."""
+    return _values(entity, path)
+
+
+def compile_query(text: str, tm: TermMap) -> Query:
     """Compile a ``q`` expression against a term map; raises BadRequestData naming the fault."""
     return _Parser(text, tm).parse()
 

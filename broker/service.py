@@ -11,7 +11,6 @@ import functools
 import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -24,13 +23,11 @@ from citiesincharge.settings import Settings
 from .changes import notified_entity
 from .context_policy import ContextPolicy
 from .context_registry import ContextRegistry
+from .entity_query import EntityQuery
 from .errors import NgsiLdError
-from .geo import GeoPredicate
 from .jsonld import ContextResolver, TermMap
 from .metrics import BrokerMetrics
 from .notifier import Notifier
-from .patterns import Pattern, compile_pattern
-from .query import Predicate
 from .retention import HistoryPruner
 from .store import Change, Store
 from .subscriptions import CompiledSubscription, compile_subscription
@@ -38,33 +35,6 @@ from .timeutil import now_iso
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-@dataclass
-class EntityQuery:
-    """A compiled entity selection (ids, types, idPattern, attrs, q, geo-query)."""
-
-    ids: list[str] | None = None
-    types: set[str] | None = None
-    id_pattern: Pattern | None = None
-    attrs: set[str] | None = None
-    q: Predicate | None = None
-    geo: GeoPredicate | None = None
-
-    @staticmethod
-    def pattern(text: str | None) -> Pattern | None:
-        return None if text is None else compile_pattern(text, "idPattern")
-
-    def matches(self, entity: dict[str, Any]) -> bool:
-        if self.types is not None and not self.types.intersection(entity["type"]):
-            return False
-        if self.id_pattern is not None and not self.id_pattern.search(entity["id"]):
-            return False
-        if self.attrs is not None and not self.attrs.intersection(entity["attrs"]):
-            return False
-        if self.q is not None and not self.q(entity):
-            return False
-        return self.geo is None or self.geo(entity)
 
 
 class Broker:
@@ -135,7 +105,7 @@ class Broker:
 
     # -- queries -----------------------------------------------------------------------------
     def select(self, tenant: str, query: EntityQuery) -> Iterator[dict[str, Any]]:
-        return (e for e in self.store.scan(tenant, query.ids) if query.matches(e))
+        return iter(self.store.query(tenant, query)[0])
 
     # -- subscriptions -----------------------------------------------------------------------
     def install_subscription(self, tenant: str, doc: dict[str, Any], context: Any, tm: TermMap) -> None:

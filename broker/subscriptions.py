@@ -15,13 +15,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from . import geo as geo_query
 from .attributes import is_uri
 from .errors import BadRequestData
-from .geo import GeoPredicate, compile_geo
+from .geo import compile_geo
 from .jsonld import TermMap
 from .linked import Lookup
 from .patterns import Pattern, compile_pattern
-from .query import Predicate, compile_query
+from .query import Query, compile_query
 from .store import Change
 from .timeutil import format_iso, normalise_iso
 from .view import EntityView
@@ -154,8 +155,8 @@ class CompiledSubscription:
     selectors: list[tuple[set[str], str | None, Pattern | None]]
     watched: set[str] | None
     triggers: set[str]
-    q: Predicate | None
-    geo: GeoPredicate | None
+    q: Query | None
+    geo: geo_query.GeoQuery | None
     view: EntityView  # format, attributes, pick/omit and join of the notification
     show_changes: bool
     endpoint: Endpoint

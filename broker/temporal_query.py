@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .entity_query import EntityQuery
 from .errors import BadRequestData, InvalidRequest, ResourceNotFound
 from .http import split_list
 from .jsonld import TermMap
 from .query import Predicate
-from .service import Broker, EntityQuery
+from .service import Broker
 from .temporal import TimeFilter, parse_aggr_methods, parse_period, render_temporal
 from .temporal_paging import History, InstancePaging, Page
 from .temporal_store import TemporalEntity

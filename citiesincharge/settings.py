@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     notify_workers: int = Field(4, ge=1, description="concurrent notification deliveries")
     query_workers: int = Field(2, ge=1, description="threads that run queries and big writes off the event "
                                "loop; more than the cores only adds contention for the GIL")
+    broker_max_requests: int = Field(64, ge=1, description="embedded broker: requests of each kind (writes, queries, "
+                                     "lookups by id) in progress at once; beyond it 503 with Retry-After")
+    broker_max_connections: int = Field(2048, ge=1, description="embedded broker: open connections (and requests) "
+                                        "at once; beyond it the server answers 503")
     notify_timeout: float = Field(5.0, gt=0, description="timeout of one notification POST, seconds")
 
     # -- OCPI agent and simulators -----------------------------------------------------------

@@ -1,4 +1,8 @@
-"""Discovery and operations: /types, /attributes, served @contexts, /version, /health, /metrics."""
+"""Discovery and operations: /types, /attributes, served @contexts, /version, /health, /metrics.
+
+The discovery answers read every entity of the tenant (or of a type): they run in the query pool,
+so that a large context does not hold up the event loop and everyone else's requests.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 import citiesincharge
 from citiesincharge import ldcontext
 
+from ..entity_query import EntityQuery
 from ..errors import ResourceNotFound
 from ..http import JSON_LD, accepted, json_response, tenant_of
 from ..paths import SegmentRoute
@@ -25,12 +30,17 @@ async def list_types(request: Request, details: bool = False) -> Response:
     broker = broker_of(request)
     tenant = tenant_of(request)
     context, tm = await request_term_map(request)
-    counts: Counter[str] = Counter()
-    attrs: dict[str, set[str]] = {}
-    for entity in broker.store.scan(tenant):
-        for type_iri in entity["type"]:
-            counts[type_iri] += 1
-            attrs.setdefault(type_iri, set()).update(entity["attrs"])
+
+    def summarise() -> tuple[Counter[str], dict[str, set[str]]]:
+        counts: Counter[str] = Counter()
+        attrs: dict[str, set[str]] = {}
+        for entity in broker.store.scan(tenant):
+            for type_iri in entity["type"]:
+                counts[type_iri] += 1
+                attrs.setdefault(type_iri, set()).update(entity["attrs"])
+        return counts, attrs
+
+    counts, attrs = await broker.offload(summarise)
     if details:
         body: Any = [{"id": t, "type": "EntityType", "typeName": tm.compact(t),
                       "attributeNames": sorted(tm.compact(a) for a in attrs[t])} for t in counts]
@@ -46,11 +56,15 @@ async def type_info(request: Request, type_name: str) -> Response:
     tenant = tenant_of(request)
     context, tm = await request_term_map(request)
     iri = tm.expand(type_name)
-    entities = [e for e in broker.store.scan(tenant) if iri in e["type"]]
-    if not entities:
+
+    def summarise() -> tuple[int, list[str]]:
+        entities, _total = broker.store.query(tenant, EntityQuery(types={iri}))
+        return len(entities), sorted({a for e in entities for a in e["attrs"]})
+
+    count, names = await broker.offload(summarise)
+    if not count:
         raise ResourceNotFound(f"no entity of type {type_name}")
-    names = sorted({a for e in entities for a in e["attrs"]})
-    body = {"id": iri, "type": "EntityTypeInfo", "typeName": tm.compact(iri), "entityCount": len(entities),
+    body = {"id": iri, "type": "EntityTypeInfo", "typeName": tm.compact(iri), "entityCount": count,
             "attributeDetails": [{"id": a, "type": "Attribute", "attributeName": tm.compact(a)} for a in names]}
     return json_response(body, media=accepted(request), context=context)
 
@@ -59,7 +73,8 @@ async def type_info(request: Request, type_name: str) -> Response:
 async def list_attributes(request: Request) -> Response:
     broker = broker_of(request)
     context, tm = await request_term_map(request)
-    names = {a for e in broker.store.scan(tenant_of(request)) for a in e["attrs"]}
+    tenant = tenant_of(request)
+    names = await broker.offload(lambda: {a for e in broker.store.scan(tenant) for a in e["attrs"]})
     body = {"id": "urn:ngsi-ld:AttributeList:" + (tenant_of(request) or "default"), "type": "AttributeList",
             "attributeList": sorted(tm.compact(a) for a in names)}
     return json_response(body, media=accepted(request), context=context)
@@ -70,7 +85,8 @@ async def attribute_info(request: Request, attr_name: str) -> Response:
     broker = broker_of(request)
     context, tm = await request_term_map(request)
     iri = tm.expand(attr_name)
-    holders = [e for e in broker.store.scan(tenant_of(request)) if iri in e["attrs"]]
+    tenant = tenant_of(request)
+    holders = await broker.offload(lambda: [e for e in broker.store.scan(tenant) if iri in e["attrs"]])
     if not holders:
         raise ResourceNotFound(f"no entity has attribute {attr_name}")
     body = {"id": iri, "type": "Attribute", "attributeName": tm.compact(iri), "attributeCount": len(holders),

@@ -14,11 +14,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from ..attributes import check_entity_id
+from ..entity_query import EntityQuery
 from ..errors import BadRequestData
 from ..http import split_list, tenant_of
 from ..paths import SegmentRoute
 from ..query import compile_query
-from ..service import EntityQuery
 from ..timeutil import now_iso
 from .common import broker_of, expand_all, flag, request_term_map
 

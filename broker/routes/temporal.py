@@ -10,13 +10,14 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..attributes import check_entity_id
+from ..entity_query import EntityQuery
 from ..errors import BadRequestData, ResourceNotFound
 from ..http import accepted, json_response, read_body, split_list, tenant_of
 from ..jsonld import TermMap
 from ..paths import SegmentRoute
 from ..query import Predicate, compile_query
 from ..query_body import QueryIn
-from ..service import Broker, EntityQuery
+from ..service import Broker
 from ..subscriptions import validation_message
 from ..temporal_paging import Page
 from ..temporal_query import Selector, TemporalParams, entity_types, select

@@ -26,6 +26,9 @@ class RunningService:
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
         wait_until(lambda: http_ok(f"http://127.0.0.1:{settings.analytics_port}/status"))
+        # a worker subscribes, then reads the current state; a write racing that read can be seen
+        # newer by the read than by its notification (which is then out of order): start writing after
+        wait_until(lambda: len(self.service.backfilled) == len(workers), timeout=30)
 
     def stop(self) -> None:
         self.service.stop()
