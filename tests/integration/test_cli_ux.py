@@ -65,8 +65,14 @@ class Lines:
 
 
 def demo_ports() -> dict[str, str]:
-    return {"--port": str(free_port()), **{option: str(free_port()) for option in PORT_OPTIONS},
-            "--mqtt-url": f"mqtt://127.0.0.1:{free_port()}"}
+    """A free port for every service, all different (the OS may hand the same free port out twice)."""
+    ports: list[int] = []
+    while len(ports) < len(PORT_OPTIONS) + 2:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    services = dict(zip(PORT_OPTIONS, map(str, ports[1:-1]), strict=True))
+    return {"--port": str(ports[0]), **services, "--mqtt-url": f"mqtt://127.0.0.1:{ports[-1]}"}
 
 
 def as_args(options: dict[str, str]) -> list[str]:
