@@ -56,10 +56,12 @@ def read_vehicles(client: NgsiLdClient) -> dict[str, list[tuple[date, int]]]:
     return {area: sorted(series.items()) for area, series in out.items()}
 
 
-def read_timelines(client: NgsiLdClient, start: datetime, end: datetime) -> dict[str, list[tuple[datetime, str]]]:
+def read_timelines(client: NgsiLdClient, evses: list[dict[str, Any]], start: datetime,
+                   end: datetime) -> dict[str, list[tuple[datetime, str]]]:
     """Each EVSE's status at ``start`` (its last change before it, ``lastN=1``) and its changes up to ``end``.
 
-    Where the broker keeps no history, a current status observed before ``start`` held throughout.
+    Where the broker keeps no history, a current status (of ``evses``, already read) observed before
+    ``start`` held throughout.
     """
     timelines: dict[str, dict[datetime, str]] = defaultdict(dict)
 
@@ -73,7 +75,7 @@ def read_timelines(client: NgsiLdClient, start: datetime, end: datetime) -> dict
                               page_size=PAGE))
     add(client.temporal_query(type="EVSE", attrs=["status"], timerel="between", time_at=iso(start),
                               end_time_at=iso(end), page_size=PAGE))
-    for entity in client.query_entities(type="EVSE", attrs=["status"], page_size=PAGE):
+    for entity in evses:
         status = entity.get("status")
         if (entity["id"] not in timelines and isinstance(status, dict) and "observedAt" in status
                 and parse(status["observedAt"]) <= start):
@@ -124,10 +126,11 @@ def gather(client: NgsiLdClient, council: str, period: Period, now: datetime, *,
              if isinstance(s.get("location"), dict) and s["location"].get("value", {}).get("type") == "Point"}
     points = list(where.values())
     end = min(period.end, now.replace(minute=0, second=0, microsecond=0))
-    timelines = read_timelines(client, period.start, end)
+    evses = list(client.query_entities(type="EVSE", attrs=["maxPower", "refEVChargingStation", "status"],
+                                       page_size=PAGE))  # read once: for the chargers and their current status
+    timelines = read_timelines(client, evses, period.start, end)
     chargers = []
-    for evse in client.query_entities(type="EVSE", attrs=["maxPower", "refEVChargingStation", "status"],
-                                      page_size=PAGE):
+    for evse in evses:
         if attribute_value(evse, "status") in NOT_PUBLIC:
             continue
         station = attribute_value(evse, "refEVChargingStation")

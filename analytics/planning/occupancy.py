@@ -83,11 +83,6 @@ class Intervals:
         keep = (b > a) & (code >= 0)
         return cls(charger[keep], a[keep], b[keep], code[keep].astype(np.int8))
 
-    @classmethod
-    def from_timelines(cls, timelines: Sequence[Sequence[tuple[datetime, str]]], start: datetime,
-                       end: datetime) -> Intervals:
-        """From each charger's status changes (may begin before ``start``), clipped to [start, end)."""
-        return cls.from_changes(StatusChanges.from_timelines(timelines), start, end)
 
 
 @dataclass(frozen=True)
@@ -99,10 +94,6 @@ class Occupancy:
     occupied_seconds: np.ndarray  # per charger
     down_seconds: np.ndarray
     known_seconds: np.ndarray
-
-    @property
-    def hours(self) -> int:
-        return int(self.busy.shape[1])
 
 
 def _seconds_per_hour(rows: int, hours: int, origin: float, intervals: Intervals) -> np.ndarray:

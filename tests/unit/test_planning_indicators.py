@@ -10,7 +10,7 @@ from shapely.geometry import box
 
 from analytics.planning.growth import VehicleTrend, monthly_rate, project
 from analytics.planning.indicators import AreaInput, ChargerInput, PlanInputs, compute
-from analytics.planning.occupancy import Intervals, occupancy, saturated_hours
+from analytics.planning.occupancy import Intervals, StatusChanges, occupancy, saturated_hours
 from analytics.planning.scoring import assess, criteria_values
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
@@ -39,7 +39,8 @@ def cell(west: float, south: float, size: float = 0.01) -> AreaInput:
 def test_hours_are_cut_exactly_and_unknown_time_is_not_counted() -> None:
     timelines = [[(at(-5), "AVAILABLE"), (at(1.25), "CHARGING"), (at(4.5), "AVAILABLE")],
                  [(at(2), "OUTOFORDER"), (at(3.6), "UNKNOWN"), (at(5), "AVAILABLE")], []]
-    use = occupancy(Intervals.from_timelines(timelines, START, at(8)), 3, START, 8, block=2)
+    use = occupancy(Intervals.from_changes(StatusChanges.from_timelines(timelines), START, at(8)), 3, START, 8,
+                    block=2)
     assert use.busy.astype(int).tolist() == [[0, 1, 1, 1, 1, 0, 0, 0], [0, 0, 1, 1, 0, 0, 0, 0], [0] * 8]
     assert use.known[1].astype(int).tolist() == [0, 0, 1, 1, 0, 1, 1, 1]  # nothing before 02:00, UNKNOWN 3.6-5
     assert use.occupied_seconds.tolist() == [3.25 * 3600, 0, 0]
@@ -57,7 +58,7 @@ def test_occupancy_blocks_give_the_same_answer_as_one_block() -> None:
         moments = sorted(rng.uniform(-10, 200, 40))
         timelines.append([(at(float(m)), str(rng.choice(["AVAILABLE", "CHARGING", "OUTOFORDER", "UNKNOWN"])))
                           for m in moments])
-    intervals = Intervals.from_timelines(timelines, START, at(192))
+    intervals = Intervals.from_changes(StatusChanges.from_timelines(timelines), START, at(192))
     one, blocks = occupancy(intervals, 37, START, 192, block=1000), occupancy(intervals, 37, START, 192, block=5)
     assert (one.busy == blocks.busy).all() and (one.known == blocks.known).all()
     assert one.busy.any() and not one.busy.all()
